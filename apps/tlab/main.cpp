@@ -1,0 +1,245 @@
+// tlab: the TransferLab command line. Parses flags into the library's option structs, prints,
+// and chooses exit codes (0 ok, 1 runtime/data error, 2 usage error).
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "progress.h"
+#include "tlab/core/device.h"
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+#include "tlab/core/log.h"
+#include "tlab/data/image_folder.h"
+#include "tlab/data/loader.h"
+#include "tlab/data/spec.h"
+#include "tlab/eval/metrics.h"
+#include "tlab/models/summary.h"
+#include "tlab/train/checkpoint.h"
+#include "tlab/train/run.h"
+
+namespace fs = std::filesystem;
+using namespace tlab;
+
+namespace {
+
+void print_reports(const train::RunResult& r) {
+  for (const char* split : {"val", "test"})
+    if (auto it = r.splits.find(split); it != r.splits.end())
+      std::printf("\n== %s (checkpoint of epoch %d) ==\n%s", split, r.metrics["checkpoint"]["epoch"].get<int>(),
+                  eval::format_report(it->second).c_str());
+  std::printf("\nrun directory: %s\n", r.dir.c_str());
+}
+
+void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume) {
+  auto* c = app.add_subcommand("train", "train a classifier (default: simple_cnn on Fashion-MNIST)");
+  auto& t = o.train;
+  c->add_option("--data", o.data, "training data: fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR | DIR")
+      ->capture_default_str();
+  c->add_option("--val", o.val, "validation data spec (default: the data's own val split, else --val-split)");
+  c->add_option("--val-split", o.val_split, "stratified fraction of the training data held out for validation")
+      ->capture_default_str();
+  c->add_option("--test", o.test, "test data spec (default: the data's own test split)");
+  c->add_option("--model", o.model, "architecture (see `tlab models`)")->capture_default_str();
+  c->add_option("--image-size", o.image_size, "input side in pixels (0: the data's own size or the model's default)")
+      ->capture_default_str();
+  c->add_option("--epochs", t.epochs, "full passes over the training data")->capture_default_str();
+  c->add_option("--batch-size", o.batch_size, "training batch size")->capture_default_str();
+  c->add_option("--eval-batch-size", o.eval_batch_size, "validation/test batch size")->capture_default_str();
+  c->add_option("--optimizer", t.optimizer.name, "sgd | adam | adamw")->capture_default_str();
+  c->add_option("--lr", t.optimizer.lr, "peak learning rate")->capture_default_str();
+  c->add_option("--momentum", t.optimizer.momentum, "SGD momentum")->capture_default_str();
+  c->add_flag("--nesterov", t.optimizer.nesterov, "Nesterov momentum (SGD)");
+  c->add_option("--weight-decay", t.optimizer.weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")
+      ->capture_default_str();
+  c->add_option("--schedule", t.schedule.name, "LR schedule: constant | step | cosine")->capture_default_str();
+  c->add_option("--warmup-epochs", t.schedule.warmup_epochs, "linear LR warm-up, in epochs (fractions allowed)")
+      ->capture_default_str();
+  c->add_option("--step-size", t.schedule.step_size, "step schedule: epochs between decays")->capture_default_str();
+  c->add_option("--gamma", t.schedule.gamma, "step schedule: decay factor")->capture_default_str();
+  c->add_option("--min-lr-fraction", t.schedule.min_lr_fraction, "cosine schedule: final LR / peak LR")
+      ->capture_default_str();
+  c->add_option("--label-smoothing", t.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
+  c->add_option("--seed", t.seed, "seed for initialisation, split and shuffling")->capture_default_str();
+  c->add_option("--device", o.device, "auto | cpu | cuda[:N]")->capture_default_str();
+  c->add_option("--threads", o.threads, "LibTorch threads (0: one per core)")->capture_default_str();
+  c->add_option("--workers", o.workers, "data loader threads")->capture_default_str();
+  c->add_flag("--strict-data", o.strict_data, "treat undecodable or non-image files in the data as errors");
+  c->add_option("--out", o.out, "run directory (default: runs/<model>-<timestamp>)");
+  c->add_option("--resume", resume, "continue the interrupted run in RUN_DIR from its last.pt");
+}
+
+int cmd_train(const CLI::App& sub, train::RunOptions& o, const std::string& resume) {
+  app::Progress progress;
+  train::TrainCallbacks cb{[&](const train::StepProgress& p) { progress.step(p); },
+                           [&](const train::EpochRecord& r) { progress.epoch(r); }};
+  train::RunResult r;
+  if (!resume.empty()) {
+    const bool device_set = sub.count("--device") > 0, threads_set = sub.count("--threads") > 0;
+    r = train::resume_training(resume, device_set ? o.device : "", threads_set ? o.threads : 0, cb);
+  } else {
+    std::printf("training %s on %s: %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), "
+                "label smoothing %g, seed %llu\n",
+                o.model.c_str(), o.data.c_str(), o.train.epochs, o.batch_size, o.train.optimizer.name.c_str(),
+                o.train.optimizer.lr, o.train.schedule.name.c_str(), o.train.schedule.warmup_epochs,
+                o.train.label_smoothing, (unsigned long long)o.train.seed);
+    std::fflush(stdout);
+    r = train::run_training(o, cb);
+  }
+  print_reports(r);
+  return 0;
+}
+
+struct EvalArgs {
+  std::string checkpoint, data, out, device = "auto";
+  int batch_size = 256, workers = 2, threads = 0;
+};
+
+int cmd_eval(const EvalArgs& a) {
+  set_threads(a.threads);
+  const torch::Device device = resolve_device(a.device);
+  nlohmann::json meta;
+  auto model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
+  data::DataSource src = data::open_data(a.data);
+  data::DatasetPtr ds = src.test ? src.test : src.val ? src.val : src.train;
+  for (const auto& s : ds->skipped()) log_warning("skipped " + s);
+  TLAB_CHECK(ds->classes() == meta.at("classes").get<std::vector<std::string>>(), "--data ", a.data,
+             ": its classes differ from the checkpoint's (", meta.at("classes").size(), " classes)");
+  data::DataLoader loader(ds, transforms::input_spec_from_json(meta.at("input")),
+                          {a.batch_size, false, false, a.workers, 4, 0});
+  auto m = eval::evaluate(*model, [&](torch::Tensor x) { return model->forward(x); }, loader, device);
+  std::printf("evaluated %s on %s (%zu samples)\n%s", a.checkpoint.c_str(), ds->description().c_str(), ds->size(),
+              eval::format_report(m).c_str());
+  if (!a.out.empty()) {
+    nlohmann::json j = {{"checkpoint", a.checkpoint}, {"data", a.data}, {"test", eval::to_json(m)}};
+    write_json_atomic((fs::path(a.out) / "metrics.json").string(), j);
+    std::printf("wrote %s\n", (fs::path(a.out) / "metrics.json").c_str());
+  }
+  return 0;
+}
+
+struct PredictArgs {
+  std::string checkpoint, device = "auto";
+  std::vector<std::string> images;
+  int topk = 5;
+  bool json = false;
+};
+
+int cmd_predict(const PredictArgs& a) {
+  const torch::Device device = resolve_device(a.device);
+  nlohmann::json meta;
+  auto model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
+  const auto input = transforms::input_spec_from_json(meta.at("input"));
+  const auto classes = meta.at("classes").get<std::vector<std::string>>();
+  TLAB_CHECK(a.topk > 0, "--topk: expected a positive count, got ", a.topk);
+  const int64_t k = std::min<int64_t>(a.topk, int64_t(classes.size()));
+  torch::NoGradGuard no_grad;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& path : a.images) {
+    cv::Mat img = data::decode_image(path, input.channels);
+    auto x = torch::empty({1, input.channels, input.height, input.width});
+    transforms::to_chw_float(img, input, x.data_ptr<float>());
+    auto probs = torch::softmax(model->forward(x.to(device)), 1).to(torch::kCPU)[0];
+    auto [p, idx] = probs.topk(k);
+    nlohmann::json top = nlohmann::json::array();
+    for (int64_t i = 0; i < k; ++i)
+      top.push_back({{"class", classes[idx[i].item<int64_t>()]}, {"index", idx[i].item<int64_t>()},
+                     {"probability", p[i].item<double>()}});
+    if (a.json) {
+      out.push_back({{"image", path}, {"top", top}});
+    } else {
+      std::printf("%s\n", path.c_str());
+      for (const auto& t : top)
+        std::printf("  %-24s %.4f\n", t["class"].get<std::string>().c_str(), t["probability"].get<double>());
+    }
+  }
+  if (a.json) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+int cmd_summary(const std::string& name, int64_t num_classes, int64_t image_size, int64_t channels) {
+  const auto& info = models::model_info(name);
+  const int64_t side = image_size > 0 ? image_size : info.default_image_size;
+  auto model = models::create_model(name, {num_classes, channels, side, side});
+  std::printf("%s", models::format_summary(models::summarize(*model, name, channels, side, side)).c_str());
+  return 0;
+}
+
+int cmd_models() {
+  std::printf("%-14s %12s %8s  %s\n", "model", "parameters", "input", "description");
+  for (const auto& info : models::model_registry()) {
+    const int64_t s = info.default_image_size;
+    auto model = info.create({1000, 3, s, s});
+    std::printf("%-14s %12lld %8s  %s\n", info.name.c_str(), (long long)models::count_parameters(*model).total(),
+                (std::to_string(s) + "px").c_str(), info.description.c_str());
+  }
+  std::printf("(parameters for 1000 classes, 3 channels, default input)\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"TransferLab: train, evaluate and deploy image classifiers with deep and transfer learning"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tlab ") + TLAB_VERSION);
+
+  train::RunOptions run;
+  std::string resume;
+  add_train_command(app, run, resume);
+
+  EvalArgs eval_args;
+  auto* eval_cmd = app.add_subcommand("eval", "evaluate a checkpoint on a data set (its test split when it has one)");
+  eval_cmd->add_option("--checkpoint", eval_args.checkpoint, "checkpoint file (RUN_DIR/checkpoints/best.pt)")->required();
+  eval_cmd->add_option("--data", eval_args.data, "data spec")->required();
+  eval_cmd->add_option("--out", eval_args.out, "directory for metrics.json");
+  eval_cmd->add_option("--batch-size", eval_args.batch_size, "batch size")->capture_default_str();
+  eval_cmd->add_option("--device", eval_args.device, "auto | cpu | cuda[:N]")->capture_default_str();
+  eval_cmd->add_option("--threads", eval_args.threads, "LibTorch threads (0: one per core)");
+  eval_cmd->add_option("--workers", eval_args.workers, "data loader threads")->capture_default_str();
+
+  PredictArgs predict_args;
+  auto* predict_cmd = app.add_subcommand("predict", "classify images with a trained checkpoint");
+  predict_cmd->add_option("--checkpoint", predict_args.checkpoint, "checkpoint file")->required();
+  predict_cmd->add_option("images", predict_args.images, "image files")->required();
+  predict_cmd->add_option("--topk", predict_args.topk, "classes to show per image")->capture_default_str();
+  predict_cmd->add_flag("--json", predict_args.json, "print JSON");
+  predict_cmd->add_option("--device", predict_args.device, "auto | cpu | cuda[:N]")->capture_default_str();
+
+  std::string summary_model = "simple_cnn";
+  int64_t summary_classes = 10, summary_size = 0, summary_channels = 3;
+  auto* summary_cmd = app.add_subcommand("summary", "print a Keras-style layer table");
+  summary_cmd->add_option("--model", summary_model, "architecture")->capture_default_str();
+  summary_cmd->add_option("--num-classes", summary_classes, "classifier outputs")->capture_default_str();
+  summary_cmd->add_option("--image-size", summary_size, "input side (0: the model's default)")->capture_default_str();
+  summary_cmd->add_option("--channels", summary_channels, "input channels")->capture_default_str();
+
+  auto* models_cmd = app.add_subcommand("models", "list the architectures");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  set_log_sink([](LogLevel level, const std::string& msg) {
+    std::fprintf(level == LogLevel::kWarning ? stderr : stdout, "%s%s\n",
+                 level == LogLevel::kWarning ? "warning: " : "", msg.c_str());
+  });
+  try {
+    if (auto* c = app.get_subcommand("train"); c->parsed()) return cmd_train(*c, run, resume);
+    if (eval_cmd->parsed()) return cmd_eval(eval_args);
+    if (predict_cmd->parsed()) return cmd_predict(predict_args);
+    if (summary_cmd->parsed()) return cmd_summary(summary_model, summary_classes, summary_size, summary_channels);
+    if (models_cmd->parsed()) return cmd_models();
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+#include "tlab/core/io.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "tlab/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab {
+
+void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write) {
+  fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = str_cat(path, ".tmp.", ::getpid());
+  try {
+    write(tmp);
+    fs::rename(tmp, target);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  write_atomic_with(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(str_cat("cannot open '", tmp, "' for writing"));
+    out << content;
+    out.flush();
+    if (!out) throw std::runtime_error(str_cat("failed writing '", tmp, "' (disk full?)"));
+  });
+}
+
+void write_json_atomic(const std::string& path, const nlohmann::json& value) {
+  write_file_atomic(path, value.dump(2) + "\n");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(str_cat("cannot open '", path, "' for reading"));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  if (!out) throw std::runtime_error(str_cat("cannot open '", path, "' for appending"));
+  out << line << '\n';
+  out.flush();
+}
+
+}  // namespace tlab

@@ -1,0 +1,21 @@
+#pragma once
+// File helpers: atomic writes (write to a temporary beside the target, then rename).
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace tlab {
+
+// Writes `content` to `path` atomically; creates parent directories.
+void write_file_atomic(const std::string& path, const std::string& content);
+// Calls write(tmp_path) to produce the file, then renames tmp_path over `path`.
+void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write);
+// Pretty-printed JSON, atomically.
+void write_json_atomic(const std::string& path, const nlohmann::json& value);
+// Reads a whole file; throws std::runtime_error naming the file when it cannot.
+std::string read_file(const std::string& path);
+// Appends one line (e.g. a JSON-lines record) and flushes.
+void append_line(const std::string& path, const std::string& line);
+
+}  // namespace tlab

@@ -1,0 +1,74 @@
+#include "tlab/data/image_folder.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tlab/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::data {
+
+cv::Mat decode_image(const std::string& path, int channels) {
+  TLAB_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
+  cv::Mat img = cv::imread(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  TLAB_CHECK_DATA(!img.empty(), "cannot decode image '", path,
+                  "' (corrupt, truncated, or a format OpenCV does not read); remove or replace it");
+  if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+  return img;
+}
+
+ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : root_(root) {
+  TLAB_CHECK_DATA(fs::is_directory(root), "image folder '", root, "' does not exist or is not a directory");
+  auto skip = [&](const fs::path& p, const std::string& why) {
+    const std::string entry = str_cat(p.string(), ": ", why);
+    if (options.strict) throw DataError(str_cat("image folder '", root, "': ", entry, " (--strict-data)"));
+    skipped_.push_back(entry);
+  };
+
+  std::vector<fs::path> class_dirs;
+  std::vector<fs::path> top_files;
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (e.is_directory()) {
+      if (e.path().filename().string().rfind('.', 0) != 0) class_dirs.push_back(e.path());
+    } else {
+      top_files.push_back(e.path());
+    }
+  }
+  std::sort(top_files.begin(), top_files.end());
+  for (const auto& f : top_files) skip(f, "a file beside the class folders, not inside one");
+  std::sort(class_dirs.begin(), class_dirs.end());
+  TLAB_CHECK_DATA(!class_dirs.empty(), "image folder '", root,
+                  "' has no class subfolders (expected DIR/<class>/<image>)");
+
+  for (size_t c = 0; c < class_dirs.size(); ++c) {
+    classes_.push_back(class_dirs[c].filename().string());
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(class_dirs[c]))
+      if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    size_t kept = 0;
+    for (const auto& f : files) {
+      // haveImageReader looks at the file's signature, so a GIF named .jpg is caught too.
+      if (!cv::haveImageReader(f.string())) {
+        skip(f, "not an image OpenCV can decode");
+        continue;
+      }
+      files_.push_back(f.string());
+      labels_.push_back(static_cast<int64_t>(c));
+      ++kept;
+    }
+    TLAB_CHECK_DATA(kept > 0, "class folder '", class_dirs[c].string(), "' holds no decodable images",
+                    files.empty() ? "" : str_cat(" (", files.size(), " other files skipped)"));
+  }
+}
+
+Example ImageFolder::get(size_t i) const {
+  TLAB_CHECK(i < files_.size(), description(), ": sample ", i, " out of range (size ", files_.size(), ")");
+  return {decode_image(files_[i], 3), labels_[i]};
+}
+
+}  // namespace tlab::data

@@ -1,0 +1,74 @@
+#pragma once
+// Batched, multi-threaded data loader with shuffling and bounded prefetch.
+// Worker threads build batches ahead of the training step; batches are delivered in order, so
+// the same seed gives the same batches whatever the worker count.
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "tlab/data/dataset.h"
+#include "tlab/transforms/preprocess.h"
+
+namespace tlab::data {
+
+struct LoaderOptions {
+  int batch_size = 32;     // samples per batch; the last partial batch is kept unless drop_last
+  bool shuffle = false;    // new permutation each epoch, a function of (seed, epoch)
+  bool drop_last = false;  // drop the last partial batch
+  int workers = 2;         // threads building batches; 0 builds them in next() on the caller's thread
+  int prefetch = 4;        // batches built ahead of the consumer, at most
+  uint64_t seed = 0;       // shuffling seed
+};
+
+struct Batch {
+  torch::Tensor images;         // [B, C, H, W] float32, preprocessed
+  torch::Tensor labels;         // [B] int64
+  std::vector<size_t> indices;  // dataset indices of the samples, in batch order
+};
+
+class DataLoader {
+ public:
+  DataLoader(DatasetPtr dataset, transforms::InputSpec input, LoaderOptions options);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  size_t num_batches() const;
+  size_t num_samples() const { return dataset_->size(); }
+  const Dataset& dataset() const { return *dataset_; }
+
+  // Starts a pass over the data; with shuffle, the order is a function of (seed, epoch).
+  void start_epoch(int64_t epoch);
+  // The next batch of the pass, or nullopt at its end. Rethrows a worker's exception.
+  std::optional<Batch> next();
+  // Seconds next() spent waiting for a batch since start_epoch.
+  double wait_seconds() const { return wait_seconds_; }
+
+ private:
+  Batch build(size_t batch_index) const;
+  void worker_loop();
+
+  DatasetPtr dataset_;
+  transforms::InputSpec input_;
+  LoaderOptions options_;
+  std::vector<size_t> order_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::thread> workers_;
+  bool stop_ = false;
+  uint64_t generation_ = 0;  // bumped by start_epoch; stale batches are dropped
+  size_t next_to_build_ = 0;
+  size_t next_to_deliver_ = 0;
+  size_t end_ = 0;  // batches in the current pass (0 before start_epoch)
+  std::map<size_t, Batch> ready_;
+  std::exception_ptr error_;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace tlab::data

@@ -1,0 +1,42 @@
+#pragma once
+// Optimizers and learning-rate schedules.
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tlab::train {
+
+struct OptimizerOptions {
+  std::string name = "sgd";    // sgd | adam | adamw
+  double lr = 0.01;            // peak learning rate (after warm-up)
+  double momentum = 0.9;       // sgd only
+  bool nesterov = false;       // sgd only; needs momentum > 0
+  double weight_decay = 0.0;   // L2 for sgd/adam, decoupled for adamw
+  double beta1 = 0.9, beta2 = 0.999;  // adam/adamw
+};
+
+// Builds the optimizer over `params`; throws std::invalid_argument for a bad name or values.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
+                                                        const OptimizerOptions& options);
+// Sets every parameter group's learning rate.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+struct ScheduleOptions {
+  std::string name = "constant";  // constant | step | cosine
+  double warmup_epochs = 0;       // linear warm-up from 0 to the peak LR over this many epochs
+  int step_size = 10;             // step: multiply by gamma every step_size epochs
+  double gamma = 0.1;             // step: decay factor
+  double min_lr_fraction = 0.0;   // cosine: final LR as a fraction of the peak
+};
+
+// Learning rate at optimizer step `step` (0-based) of `total_steps`, with `steps_per_epoch`.
+// A pure function of the step, so a resumed run follows the same schedule.
+double scheduled_lr(const ScheduleOptions& s, double peak_lr, int64_t step, int64_t steps_per_epoch, int64_t total_steps);
+
+// Throws std::invalid_argument naming the flag for impossible values.
+void validate(const OptimizerOptions& o);
+void validate(const ScheduleOptions& s);
+
+}  // namespace tlab::train

@@ -1,0 +1,297 @@
+#include "tlab/train/run.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "tlab/core/device.h"
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+#include "tlab/core/log.h"
+#include "tlab/data/spec.h"
+#include "tlab/data/split.h"
+#include "tlab/train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::train {
+
+TrainOptions default_recipe() {
+  TrainOptions t;
+  t.epochs = 12;
+  t.optimizer.name = "adamw";
+  t.optimizer.lr = 2e-3;
+  t.schedule.name = "cosine";
+  t.schedule.warmup_epochs = 1;
+  t.label_smoothing = 0.1;
+  return t;
+}
+
+nlohmann::json to_json(const RunOptions& o) {
+  const auto& t = o.train;
+  return {{"data", o.data},
+          {"val", o.val},
+          {"val_split", o.val_split},
+          {"test", o.test},
+          {"model", o.model},
+          {"image_size", o.image_size},
+          {"batch_size", o.batch_size},
+          {"eval_batch_size", o.eval_batch_size},
+          {"epochs", t.epochs},
+          {"optimizer",
+           {{"name", t.optimizer.name},
+            {"lr", t.optimizer.lr},
+            {"momentum", t.optimizer.momentum},
+            {"nesterov", t.optimizer.nesterov},
+            {"weight_decay", t.optimizer.weight_decay},
+            {"beta1", t.optimizer.beta1},
+            {"beta2", t.optimizer.beta2}}},
+          {"schedule",
+           {{"name", t.schedule.name},
+            {"warmup_epochs", t.schedule.warmup_epochs},
+            {"step_size", t.schedule.step_size},
+            {"gamma", t.schedule.gamma},
+            {"min_lr_fraction", t.schedule.min_lr_fraction}}},
+          {"label_smoothing", t.label_smoothing},
+          {"seed", t.seed},
+          {"device", o.device},
+          {"threads", o.threads},
+          {"workers", o.workers},
+          {"strict_data", o.strict_data},
+          {"out", o.out}};
+}
+
+RunOptions run_options_from_json(const nlohmann::json& j) {
+  RunOptions o;
+  o.data = j.at("data");
+  o.val = j.at("val");
+  o.val_split = j.at("val_split");
+  o.test = j.at("test");
+  o.model = j.at("model");
+  o.image_size = j.at("image_size");
+  o.batch_size = j.at("batch_size");
+  o.eval_batch_size = j.at("eval_batch_size");
+  o.train.epochs = j.at("epochs");
+  const auto& opt = j.at("optimizer");
+  o.train.optimizer = {opt.at("name"), opt.at("lr"), opt.at("momentum"), opt.at("nesterov"), opt.at("weight_decay"),
+                       opt.at("beta1"), opt.at("beta2")};
+  const auto& s = j.at("schedule");
+  o.train.schedule = {s.at("name"), s.at("warmup_epochs"), s.at("step_size"), s.at("gamma"), s.at("min_lr_fraction")};
+  o.train.label_smoothing = j.at("label_smoothing");
+  o.train.seed = j.at("seed");
+  o.device = j.at("device");
+  o.threads = j.at("threads");
+  o.workers = j.at("workers");
+  o.strict_data = j.at("strict_data");
+  o.out = j.at("out");
+  return o;
+}
+
+std::pair<std::vector<float>, std::vector<float>> estimate_mean_std(const data::Dataset& dataset, int channels,
+                                                                    size_t max_samples, uint64_t seed) {
+  std::vector<size_t> idx(dataset.size());
+  std::iota(idx.begin(), idx.end(), size_t{0});
+  if (idx.size() > max_samples) {
+    std::mt19937_64 rng(seed);
+    std::shuffle(idx.begin(), idx.end(), rng);
+    idx.resize(max_samples);
+  }
+  std::vector<double> sum(channels, 0), sq(channels, 0);
+  double count = 0;
+  for (size_t i : idx) {
+    cv::Mat img = dataset.get(i).image;
+    if (img.channels() != channels)
+      cv::cvtColor(img, img, channels == 1 ? cv::COLOR_RGB2GRAY : cv::COLOR_GRAY2RGB);
+    cv::Scalar mean, stddev;
+    cv::meanStdDev(img, mean, stddev);
+    const double n = double(img.total());
+    for (int c = 0; c < channels; ++c) {
+      sum[c] += mean[c] * n;
+      sq[c] += (stddev[c] * stddev[c] + mean[c] * mean[c]) * n;
+    }
+    count += n;
+  }
+  std::vector<float> m(channels), s(channels);
+  for (int c = 0; c < channels; ++c) {
+    const double mu = sum[c] / count;
+    m[c] = float(mu / 255.0);
+    s[c] = float(std::max(1e-3, std::sqrt(std::max(0.0, sq[c] / count - mu * mu)) / 255.0));
+  }
+  return {m, s};
+}
+
+namespace {
+
+std::string timestamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  std::ostringstream os;
+  os << std::put_time(&tm, "%Y%m%d-%H%M%S");
+  return os.str();
+}
+
+struct Prepared {
+  data::DatasetPtr train, val, test;
+  transforms::InputSpec input;
+  models::ModelOptions model_options;
+  std::vector<std::string> skipped;
+};
+
+// Opens and splits the data and resolves the input spec; `input` comes from a checkpoint when resuming.
+Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>& input) {
+  Prepared p;
+  data::DataOptions dopt{o.strict_data};
+  data::DataSource src = data::open_data(o.data, dopt);
+  data::DatasetPtr train = src.train;
+  p.skipped = train->skipped();
+  auto open_other = [&](const std::string& spec, bool prefer_test) {
+    data::DataSource other = data::open_data(spec, dopt);
+    data::DatasetPtr d = prefer_test ? (other.test ? other.test : other.train) : (other.val ? other.val : other.train);
+    data::check_same_classes(*train, *d, spec);
+    for (const auto& s : d->skipped()) p.skipped.push_back(s);
+    return d;
+  };
+  if (!o.val.empty()) {
+    p.val = open_other(o.val, false);
+  } else if (src.val) {
+    p.val = src.val;
+    for (const auto& s : src.val->skipped()) p.skipped.push_back(s);
+  } else if (o.val_split > 0) {
+    auto split = data::stratified_split(data::all_labels(*train), o.val_split, o.train.seed);
+    p.val = std::make_shared<data::Subset>(train, split.val, "val");
+    train = std::make_shared<data::Subset>(train, split.train, "train");
+  }
+  p.train = train;
+  if (!o.test.empty()) {
+    p.test = open_other(o.test, true);
+  } else if (src.test) {
+    p.test = src.test;
+    for (const auto& s : src.test->skipped()) p.skipped.push_back(s);
+  }
+
+  if (input) {
+    p.input = *input;
+  } else {
+    const auto& info = models::model_info(o.model);
+    TLAB_CHECK(o.image_size >= 0, "--image-size: expected a positive side, got ", o.image_size);
+    const auto fixed = train->image_size();
+    p.input.channels = train->channels();
+    p.input.height = o.image_size > 0 ? o.image_size : fixed ? fixed->height : int(info.default_image_size);
+    p.input.width = o.image_size > 0 ? o.image_size : fixed ? fixed->width : int(info.default_image_size);
+    std::tie(p.input.mean, p.input.std) = estimate_mean_std(*train, p.input.channels, 2000, o.train.seed);
+  }
+  p.model_options = {int64_t(train->classes().size()), p.input.channels, p.input.height, p.input.width};
+  return p;
+}
+
+nlohmann::json data_json(const Prepared& p) {
+  auto d = [](const data::DatasetPtr& ds) {
+    return ds ? nlohmann::json{{"source", ds->description()}, {"samples", ds->size()}} : nlohmann::json();
+  };
+  return {{"train", d(p.train)},
+          {"val", d(p.val)},
+          {"test", d(p.test)},
+          {"classes", p.train->classes()},
+          {"skipped_files", p.skipped.size()},
+          {"skipped", p.skipped}};
+}
+
+RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string& dir, nlohmann::json meta,
+                             bool resuming, const TrainCallbacks& callbacks) {
+  const torch::Device device = resolve_device(o.device);
+  set_threads(o.threads);
+  data::LoaderOptions train_loader{o.batch_size, /*shuffle=*/true, /*drop_last=*/false, o.workers, 4, o.train.seed};
+  data::LoaderOptions eval_loader{o.eval_batch_size, false, false, o.workers, 4, 0};
+  data::DataLoader train(p.train, p.input, train_loader);
+  std::unique_ptr<data::DataLoader> val;
+  if (p.val) val = std::make_unique<data::DataLoader>(p.val, p.input, eval_loader);
+
+  torch::manual_seed(o.train.seed);  // model initialisation
+  auto model = models::create_model(o.model, p.model_options);
+  Trainer trainer(model, o.train, device);
+  if (resuming) {
+    trainer.resume(dir);
+    log_info(str_cat("resuming ", dir, " after epoch ", trainer.completed_epochs(), " of ", o.train.epochs));
+  }
+  RunFiles files{dir, std::move(meta)};
+  trainer.fit(train, val.get(), files, callbacks);
+
+  // Evaluate the best checkpoint (highest validation accuracy; the last one without validation data).
+  load_checkpoint((fs::path(dir) / "checkpoints" / "best.pt").string(), *model, nullptr, device);
+  RunResult result{dir, nlohmann::json::object(), {}};
+  auto forward = [&](torch::Tensor x) { return model->forward(x); };
+  if (val) result.splits["val"] = eval::evaluate(*model, forward, *val, device);
+  if (p.test) {
+    data::DataLoader test(p.test, p.input, eval_loader);
+    result.splits["test"] = eval::evaluate(*model, forward, test, device);
+  }
+  for (const auto& [name, m] : result.splits) result.metrics[name] = eval::to_json(m);
+  const nlohmann::json best = read_checkpoint_meta((fs::path(dir) / "checkpoints" / "best.pt").string());
+  result.metrics["checkpoint"] = {{"file", "checkpoints/best.pt"}, {"epoch", best.at("epoch")}};
+  write_json_atomic((fs::path(dir) / "metrics.json").string(), result.metrics);
+  return result;
+}
+
+}  // namespace
+
+RunResult run_training(const RunOptions& options, const TrainCallbacks& callbacks) {
+  RunOptions o = options;
+  validate(o.train.optimizer);
+  validate(o.train.schedule);
+  TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
+  models::model_info(o.model);  // unknown names fail before any data is read
+  resolve_device(o.device);
+  if (o.out.empty()) o.out = (fs::path("runs") / (o.model + "-" + timestamp())).string();
+  TLAB_CHECK(!fs::exists(fs::path(o.out) / "checkpoints" / "last.pt"), "--out ", o.out,
+             ": already holds a run; continue it with --resume ", o.out, " or choose another directory");
+
+  Prepared p = prepare(o, std::nullopt);
+  for (const auto& s : p.skipped) log_warning("skipped " + s);
+  fs::create_directories(o.out);
+
+  nlohmann::json config = to_json(o);
+  config["version"] = TLAB_VERSION;
+  config["torch_version"] = TORCH_VERSION;
+  config["resolved_device"] = resolve_device(o.device).str();
+  config["resolved_threads"] = o.threads > 0 ? o.threads : torch::get_num_threads();
+  config["input"] = transforms::to_json(p.input);
+  config["data_info"] = data_json(p);
+  write_json_atomic((fs::path(o.out) / "config.json").string(), config);
+  std::string classes;
+  for (const auto& c : p.train->classes()) classes += c + "\n";
+  write_file_atomic((fs::path(o.out) / "classes.txt").string(), classes);
+
+  nlohmann::json meta = {{"model", o.model},
+                         {"model_options",
+                          {{"num_classes", p.model_options.num_classes},
+                           {"in_channels", p.model_options.in_channels},
+                           {"height", p.model_options.height},
+                           {"width", p.model_options.width}}},
+                         {"input", transforms::to_json(p.input)},
+                         {"classes", p.train->classes()},
+                         {"config", config}};
+  return train_and_evaluate(o, p, o.out, std::move(meta), false, callbacks);
+}
+
+RunResult resume_training(const std::string& run_dir, const std::string& device, int threads,
+                          const TrainCallbacks& callbacks) {
+  const fs::path config_path = fs::path(run_dir) / "config.json";
+  TLAB_CHECK(fs::is_regular_file(config_path), "--resume ", run_dir, ": no config.json; is this a run directory?");
+  const nlohmann::json config = nlohmann::json::parse(read_file(config_path.string()));
+  RunOptions o = run_options_from_json(config);
+  o.out = run_dir;
+  if (!device.empty()) o.device = device;
+  if (threads > 0) o.threads = threads;
+  const nlohmann::json meta = read_checkpoint_meta((fs::path(run_dir) / "checkpoints" / "last.pt").string());
+  Prepared p = prepare(o, transforms::input_spec_from_json(meta.at("input")));
+  return train_and_evaluate(o, p, run_dir, meta, true, callbacks);
+}
+
+}  // namespace tlab::train

@@ -1,0 +1,159 @@
+#include "tlab/train/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+#include "tlab/eval/metrics.h"
+#include "tlab/train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::train {
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+}  // namespace
+
+nlohmann::json EpochRecord::to_json() const {
+  nlohmann::json j = {{"epoch", epoch},
+                      {"train_loss", train_loss},
+                      {"train_accuracy", train_accuracy},
+                      {"val_loss", val_loss ? nlohmann::json(*val_loss) : nlohmann::json()},
+                      {"val_accuracy", val_accuracy ? nlohmann::json(*val_accuracy) : nlohmann::json()},
+                      {"lr", lr},
+                      {"seconds", seconds},
+                      {"images_per_second", images_per_second},
+                      {"data_wait_seconds", data_wait_seconds}};
+  return j;
+}
+
+Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device device)
+    : model_(std::move(model)), options_(std::move(options)), device_(device) {
+  TLAB_CHECK(model_ != nullptr, "Trainer: model is null");
+  TLAB_CHECK(options_.epochs > 0, "--epochs: expected a positive count, got ", options_.epochs);
+  TLAB_CHECK(options_.label_smoothing >= 0 && options_.label_smoothing < 1,
+             "--label-smoothing: expected a value in [0, 1), got ", options_.label_smoothing);
+  validate(options_.schedule);
+  model_->to(device_);
+  std::vector<torch::Tensor> trainable;
+  for (const auto& p : model_->parameters())
+    if (p.requires_grad()) trainable.push_back(p);
+  TLAB_CHECK(!trainable.empty(), "Trainer: the model has no trainable parameters");
+  optimizer_ = make_optimizer(trainable, options_.optimizer);
+}
+
+nlohmann::json Trainer::resume(const std::string& run_dir) {
+  const std::string last = (fs::path(run_dir) / "checkpoints" / "last.pt").string();
+  TLAB_CHECK(fs::is_regular_file(last), "--resume ", run_dir, ": no checkpoints/last.pt to resume from");
+  nlohmann::json meta = read_checkpoint_meta(last);
+  load_checkpoint(last, *model_, optimizer_.get(), device_);
+  start_epoch_ = meta.at("epoch").get<int>();
+  best_epoch_ = meta.value("best_epoch", 0);
+  best_val_accuracy_ = meta.value("best_val_accuracy", -1.0);
+  // Keep the metrics of the epochs the checkpoint covers; later lines came from the interrupted run.
+  const std::string metrics = (fs::path(run_dir) / "metrics.jsonl").string();
+  if (fs::is_regular_file(metrics)) {
+    std::istringstream in(read_file(metrics));
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto rec = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!rec.is_discarded() && rec.value("epoch", 0) <= start_epoch_) kept += line + "\n";
+    }
+    write_file_atomic(metrics, kept);
+  }
+  return meta;
+}
+
+EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const TrainCallbacks& callbacks) {
+  namespace F = torch::nn::functional;
+  model_->train();
+  torch::manual_seed(options_.seed + uint64_t(epoch));  // dropout etc.: a function of (seed, epoch)
+  train.start_epoch(epoch);
+  const int64_t steps = static_cast<int64_t>(train.num_batches());
+  const int64_t total_steps = steps * options_.epochs;
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
+  torch::Tensor loss_sum = torch::zeros({}, f64), correct = torch::zeros({}, f64);
+  int64_t seen = 0, step = 0;
+  double lr = 0;
+  const auto t0 = Clock::now();
+  const auto loss_options = F::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing);
+
+  while (auto batch = train.next()) {
+    lr = scheduled_lr(options_.schedule, options_.optimizer.lr, (epoch - 1) * steps + step, steps, total_steps);
+    set_learning_rate(*optimizer_, lr);
+    auto x = batch->images.to(device_, /*non_blocking=*/true);
+    auto y = batch->labels.to(device_, /*non_blocking=*/true);
+    optimizer_->zero_grad();
+    auto logits = model_->forward(x);
+    auto loss = F::cross_entropy(logits, y, loss_options);
+    loss.backward();
+    optimizer_->step();
+    ++step;
+    const int64_t n = y.size(0);
+    seen += n;
+    {
+      torch::NoGradGuard no_grad;
+      loss_sum += loss.detach().to(torch::kFloat64) * double(n);
+      correct += logits.argmax(1).eq(y).sum().to(torch::kFloat64);
+    }
+    if (callbacks.on_step && (step % options_.progress_every == 0 || step == steps)) {
+      const double elapsed = since(t0);
+      StepProgress p{epoch, options_.epochs, step, steps, loss_sum.item<double>() / double(seen),
+                     correct.item<double>() / double(seen), lr, double(seen) / elapsed,
+                     elapsed / double(step) * double(steps - step)};
+      TLAB_CHECK(std::isfinite(p.loss), "training diverged at epoch ", epoch, " step ", step,
+                 ": the loss is ", p.loss, "; lower --lr");
+      callbacks.on_step(p);
+    }
+  }
+  EpochRecord rec;
+  rec.epoch = epoch;
+  rec.train_loss = loss_sum.item<double>() / double(seen);
+  rec.train_accuracy = correct.item<double>() / double(seen);
+  TLAB_CHECK(std::isfinite(rec.train_loss), "training diverged in epoch ", epoch, ": the loss is ",
+             rec.train_loss, "; lower --lr");
+  rec.lr = lr;
+  const double train_seconds = since(t0);
+  rec.images_per_second = double(seen) / train_seconds;
+  rec.data_wait_seconds = train.wait_seconds();
+  rec.seconds = train_seconds;
+  return rec;
+}
+
+void Trainer::fit(data::DataLoader& train, data::DataLoader* val, RunFiles& files, const TrainCallbacks& callbacks) {
+  const fs::path dir(files.dir);
+  fs::create_directories(dir / "checkpoints");
+  const std::string metrics_path = (dir / "metrics.jsonl").string();
+  for (int epoch = start_epoch_ + 1; epoch <= options_.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    EpochRecord rec = train_epoch(train, epoch, callbacks);
+    if (val) {
+      auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return model_->forward(x); }, *val, device_);
+      rec.val_loss = m.loss;
+      rec.val_accuracy = m.accuracy;
+    }
+    rec.seconds = since(t0);
+    // best = highest validation accuracy (the latest epoch without validation data)
+    const double score = rec.val_accuracy.value_or(0.0);
+    const bool improved = !val || score > best_val_accuracy_;
+    if (improved) {
+      best_val_accuracy_ = val ? score : -1;
+      best_epoch_ = epoch;
+    }
+    files.meta["epoch"] = epoch;
+    files.meta["best_epoch"] = best_epoch_;
+    files.meta["best_val_accuracy"] = best_val_accuracy_;
+    // Checkpoint before the metrics line: a crash in between leaves a line resume() trims.
+    save_checkpoint((dir / "checkpoints" / "last.pt").string(), *model_, optimizer_.get(), files.meta);
+    if (improved) save_checkpoint((dir / "checkpoints" / "best.pt").string(), *model_, optimizer_.get(), files.meta);
+    append_line(metrics_path, rec.to_json().dump());
+    start_epoch_ = epoch;
+    if (callbacks.on_epoch) callbacks.on_epoch(rec);
+  }
+}
+
+}  // namespace tlab::train

@@ -9,7 +9,7 @@ THREADS=${THREADS:-$(nproc)}
 EPOCHS=${EPOCHS:-2}
 OUT=bench/out
 mkdir -p "$OUT"
-RECIPE="--model simple_cnn --epochs $EPOCHS --batch-size 64 --optimizer sgd --lr 0.01 --momentum 0.9 --schedule constant --label-smoothing 0"
+RECIPE="--model simple_cnn --epochs $EPOCHS --batch-size 64 --optimizer sgd --lr 0.01 --momentum 0.9 --schedule constant --warmup-epochs 0 --label-smoothing 0"
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; threads $THREADS; epochs $EPOCHS"
 rm -rf "$OUT/tlab-run"

@@ -16,8 +16,6 @@ DataLoader::DataLoader(DatasetPtr dataset, transforms::InputSpec input, LoaderOp
   TLAB_CHECK(options_.batch_size > 0, "--batch-size: expected a positive count, got ", options_.batch_size);
   TLAB_CHECK(options_.workers >= 0, "loader workers must be >= 0, got ", options_.workers);
   TLAB_CHECK(options_.prefetch > 0, "loader prefetch must be > 0, got ", options_.prefetch);
-  order_.resize(dataset_->size());
-  std::iota(order_.begin(), order_.end(), size_t{0});
   for (int w = 0; w < options_.workers; ++w) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -40,20 +38,22 @@ void DataLoader::start_epoch(int64_t epoch) {
   ++generation_;
   ready_.clear();
   error_ = nullptr;
-  std::iota(order_.begin(), order_.end(), size_t{0});
+  auto order = std::make_shared<std::vector<size_t>>(dataset_->size());
+  std::iota(order->begin(), order->end(), size_t{0});
   if (options_.shuffle) {
     std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<uint64_t>(epoch));
-    std::shuffle(order_.begin(), order_.end(), rng);
+    std::shuffle(order->begin(), order->end(), rng);
   }
+  order_ = std::move(order);
   next_to_build_ = next_to_deliver_ = 0;
   end_ = num_batches();
   wait_seconds_ = 0;
   cv_.notify_all();
 }
 
-Batch DataLoader::build(size_t k) const {
+Batch DataLoader::build(size_t k, const std::vector<size_t>& order) const {
   const size_t begin = k * options_.batch_size;
-  const size_t end = std::min(begin + options_.batch_size, order_.size());
+  const size_t end = std::min(begin + options_.batch_size, order.size());
   const int64_t n = static_cast<int64_t>(end - begin);
   Batch batch;
   batch.images = torch::empty({n, input_.channels, input_.height, input_.width}, torch::kFloat32);
@@ -62,7 +62,7 @@ Batch DataLoader::build(size_t k) const {
   int64_t* labels = batch.labels.data_ptr<int64_t>();
   const size_t stride = static_cast<size_t>(input_.channels) * input_.height * input_.width;
   for (int64_t i = 0; i < n; ++i) {
-    const size_t index = order_[begin + i];
+    const size_t index = order[begin + i];
     Example ex = dataset_->get(index);
     transforms::to_chw_float(ex.image, input_, images + i * stride);
     labels[i] = ex.label;
@@ -80,11 +80,12 @@ void DataLoader::worker_loop() {
     if (stop_) return;
     const size_t k = next_to_build_++;
     const uint64_t generation = generation_;
+    const auto order = order_;
     lock.unlock();
     std::optional<Batch> batch;
     std::exception_ptr error;
     try {
-      batch = build(k);
+      batch = build(k, *order);
     } catch (...) {
       error = std::current_exception();
     }
@@ -106,8 +107,9 @@ std::optional<Batch> DataLoader::next() {
   const size_t k = next_to_deliver_;
   if (workers_.empty()) {
     ++next_to_deliver_;
+    const auto order = order_;
     lock.unlock();
-    return build(k);
+    return build(k, *order);
   }
   const auto t0 = std::chrono::steady_clock::now();
   cv_.wait(lock, [&] { return error_ || ready_.count(k) > 0; });

@@ -50,13 +50,15 @@ class DataLoader {
   double wait_seconds() const { return wait_seconds_; }
 
  private:
-  Batch build(size_t batch_index) const;
+  Batch build(size_t batch_index, const std::vector<size_t>& order) const;
   void worker_loop();
 
   DatasetPtr dataset_;
   transforms::InputSpec input_;
   LoaderOptions options_;
-  std::vector<size_t> order_;
+  // This pass's sample order; replaced (never modified) by start_epoch, so a worker still
+  // building a batch of the previous pass keeps reading its own copy.
+  std::shared_ptr<const std::vector<size_t>> order_;
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

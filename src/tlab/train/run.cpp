@@ -248,6 +248,7 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
   models::model_info(o.model);  // unknown names fail before any data is read
   resolve_device(o.device);
+  set_threads(o.threads);
   if (o.out.empty()) o.out = (fs::path("runs") / (o.model + "-" + timestamp())).string();
   TLAB_CHECK(!fs::exists(fs::path(o.out) / "checkpoints" / "last.pt"), "--out ", o.out,
              ": already holds a run; continue it with --resume ", o.out, " or choose another directory");
@@ -260,7 +261,7 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   config["version"] = TLAB_VERSION;
   config["torch_version"] = TORCH_VERSION;
   config["resolved_device"] = resolve_device(o.device).str();
-  config["resolved_threads"] = o.threads > 0 ? o.threads : torch::get_num_threads();
+  config["resolved_threads"] = torch::get_num_threads();
   config["input"] = transforms::to_json(p.input);
   config["data_info"] = data_json(p);
   write_json_atomic((fs::path(o.out) / "config.json").string(), config);

@@ -105,8 +105,9 @@ EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const Train
       StepProgress p{epoch, options_.epochs, step, steps, loss_sum.item<double>() / double(seen),
                      correct.item<double>() / double(seen), lr, double(seen) / elapsed,
                      elapsed / double(step) * double(steps - step)};
-      TLAB_CHECK(std::isfinite(p.loss), "training diverged at epoch ", epoch, " step ", step,
-                 ": the loss is ", p.loss, "; lower --lr");
+      if (!std::isfinite(p.loss))
+        throw std::runtime_error(str_cat("training diverged at epoch ", epoch, " step ", step, ": the loss is ",
+                                         p.loss, "; lower --lr"));
       callbacks.on_step(p);
     }
   }
@@ -114,8 +115,9 @@ EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const Train
   rec.epoch = epoch;
   rec.train_loss = loss_sum.item<double>() / double(seen);
   rec.train_accuracy = correct.item<double>() / double(seen);
-  TLAB_CHECK(std::isfinite(rec.train_loss), "training diverged in epoch ", epoch, ": the loss is ",
-             rec.train_loss, "; lower --lr");
+  if (!std::isfinite(rec.train_loss))
+    throw std::runtime_error(str_cat("training diverged in epoch ", epoch, ": the loss is ", rec.train_loss,
+                                     "; lower --lr"));
   rec.lr = lr;
   const double train_seconds = since(t0);
   rec.images_per_second = double(seen) / train_seconds;

@@ -24,7 +24,7 @@ namespace tlab::train {
 
 TrainOptions default_recipe() {
   TrainOptions t;
-  t.epochs = 12;
+  t.epochs = 10;
   t.optimizer.name = "adamw";
   t.optimizer.lr = 2e-3;
   t.schedule.name = "cosine";

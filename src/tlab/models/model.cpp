@@ -1,7 +1,8 @@
 #include "tlab/models/model.h"
 
+#include <algorithm>
+
 #include "tlab/core/error.h"
-#include "tlab/models/simple_cnn.h"
 
 namespace tlab::models {
 
@@ -19,12 +20,37 @@ torch::Tensor SequentialModel::forward_observed(torch::Tensor x, const LayerObse
 }
 
 const std::vector<ModelInfo>& model_registry() {
-  static const std::vector<ModelInfo> registry = {
-      {"simple_cnn",
-       "Conv(32,3x3)-ReLU-MaxPool(2)-Conv(64,3x3)-ReLU-MaxPool(2)-Flatten-Dense(64)-ReLU-Dense(classes)", 28,
-       [](const ModelOptions& o) -> ModelPtr { return std::make_shared<SimpleCnn>(o); }},
-  };
+  static const std::vector<ModelInfo> registry = [] {
+    std::vector<ModelInfo> r;
+    register_simple_cnn(r);
+    register_vgg(r);
+    register_resnet(r);
+    register_inception(r);
+    register_mobilenet_v2(r);
+    register_mobilenet_v3(r);
+    register_efficientnet(r);
+    register_densenet(r);
+    register_squeezenet(r);
+    return r;
+  }();
   return registry;
+}
+
+std::map<std::string, torch::Tensor> extract_features(Model& model, const torch::Tensor& x,
+                                                      const std::vector<std::string>& names) {
+  std::map<std::string, torch::Tensor> out;
+  std::vector<std::string> seen;
+  model.forward_observed(x, [&](const std::string& name, const torch::nn::Module&, const torch::Tensor& y) {
+    seen.push_back(name);
+    if (std::find(names.begin(), names.end(), name) != names.end()) out[name] = y;
+  });
+  for (const auto& n : names)
+    if (!out.count(n)) {
+      std::string known;
+      for (const auto& s : seen) known += (known.empty() ? "" : ", ") + s;
+      throw std::invalid_argument(str_cat("feature tap '", n, "' is not a stage of this model; stages: ", known));
+    }
+  return out;
 }
 
 const ModelInfo& model_info(const std::string& name) {

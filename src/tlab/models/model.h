@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,19 +15,32 @@ struct ModelOptions {
   int64_t in_channels = 3;   // input image channels (1 grey, 3 RGB)
   int64_t height = 224;      // input height the model is built for (sizes the flatten/dense layers)
   int64_t width = 224;       // input width
+  bool include_top = true;   // false: no classifier; forward() returns the pooled features [N, feature_dim()]
 };
 
 // Called after each layer in Model::forward_observed with the layer's name, module and output.
 using LayerObserver =
     std::function<void(const std::string& name, const torch::nn::Module& layer, const torch::Tensor& output)>;
 
-// A classifier: images [N, C, H, W] float -> logits [N, num_classes].
+// A classifier: images [N, C, H, W] float -> logits [N, num_classes] (or pooled features
+// [N, feature_dim()] when built with include_top = false).
 class Model : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
-  // forward() that reports every top-level layer (for summaries and feature taps).
+  // forward() that reports each stage (for summaries and feature taps): the names it reports are
+  // the tap names accepted by extract_features().
   virtual torch::Tensor forward_observed(torch::Tensor x, const LayerObserver& observe) = 0;
+  // Name prefixes of the classifier head's parameters ("fc.", "classifier."): a weights file may
+  // hold a head of another size there, which is then re-initialised.
+  virtual std::vector<std::string> head_prefixes() const { return {}; }
+  // Width of the pooled features that feed the head.
+  virtual int64_t feature_dim() const = 0;
 };
+
+// Outputs of the named stages (see Model::forward_observed) for input x; throws
+// std::invalid_argument naming the known stages when a name is unknown.
+std::map<std::string, torch::Tensor> extract_features(Model& model, const torch::Tensor& x,
+                                                      const std::vector<std::string>& names);
 
 using ModelPtr = std::shared_ptr<Model>;
 
@@ -53,6 +67,17 @@ struct ModelInfo {
   int64_t default_image_size;  // input side used when the data does not fix one
   std::function<ModelPtr(const ModelOptions&)> create;
 };
+
+// Each model family adds its architectures (models/<family>.cpp).
+void register_simple_cnn(std::vector<ModelInfo>& registry);
+void register_vgg(std::vector<ModelInfo>& registry);
+void register_resnet(std::vector<ModelInfo>& registry);
+void register_inception(std::vector<ModelInfo>& registry);
+void register_mobilenet_v2(std::vector<ModelInfo>& registry);
+void register_mobilenet_v3(std::vector<ModelInfo>& registry);
+void register_efficientnet(std::vector<ModelInfo>& registry);
+void register_densenet(std::vector<ModelInfo>& registry);
+void register_squeezenet(std::vector<ModelInfo>& registry);
 
 // Every architecture, in listing order.
 const std::vector<ModelInfo>& model_registry();

@@ -20,7 +20,13 @@ SimpleCnn::SimpleCnn(const ModelOptions& o) {
   add("flatten", nn::Flatten());
   add("fc1", nn::Linear(64 * h * w, 64));
   add("relu3", nn::ReLU());
-  add("fc2", nn::Linear(64, o.num_classes));
+  if (o.include_top) add("fc2", nn::Linear(64, o.num_classes));
+}
+
+void register_simple_cnn(std::vector<ModelInfo>& registry) {
+  registry.push_back({"simple_cnn",
+                      "Conv(32,3x3)-ReLU-MaxPool(2)-Conv(64,3x3)-ReLU-MaxPool(2)-Flatten-Dense(64)-ReLU-Dense(classes)",
+                      28, [](const ModelOptions& o) -> ModelPtr { return std::make_shared<SimpleCnn>(o); }});
 }
 
 }  // namespace tlab::models

@@ -11,9 +11,12 @@
 
 namespace tlab::models {
 
+// With include_top = false the model ends after relu3: features [N, 64].
 class SimpleCnn : public SequentialModel {
  public:
   explicit SimpleCnn(const ModelOptions& options);
+  std::vector<std::string> head_prefixes() const override { return {"fc2."}; }
+  int64_t feature_dim() const override { return 64; }
 };
 
 }  // namespace tlab::models

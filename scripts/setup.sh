@@ -13,6 +13,7 @@ PACKAGES=(
   libcpp-httplib-dev          # HTTP serving
   libgtest-dev libgmock-dev   # tests (GoogleTest via CTest)
   zlib1g-dev                  # gzip-compressed IDX files
+  libcurl4-openssl-dev libssl-dev  # downloading pretrained weights; SHA-256 checks
   dataset-fashion-mnist       # the main job's data, at /usr/share/datasets/fashion-mnist
   python3-torch python3-torchvision python3-sklearn python3-numpy  # reference checks and benchmark peers
 )

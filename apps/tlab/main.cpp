@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <filesystem>
 #include <iostream>
 
@@ -16,6 +18,8 @@
 #include "tlab/data/loader.h"
 #include "tlab/data/spec.h"
 #include "tlab/eval/metrics.h"
+#include "tlab/models/flops.h"
+#include "tlab/models/pretrained.h"
 #include "tlab/models/summary.h"
 #include "tlab/train/checkpoint.h"
 #include "tlab/train/run.h"
@@ -121,18 +125,75 @@ int cmd_eval(const EvalArgs& a) {
 }
 
 struct PredictArgs {
-  std::string checkpoint, device = "auto";
+  std::string checkpoint, model, weights, labels, preprocess = "auto", device = "auto";
   std::vector<std::string> images;
   int topk = 5;
   bool json = false;
 };
 
+std::vector<std::string> read_labels(const std::string& path) {
+  std::vector<std::string> labels;
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    labels.push_back(line);
+  }
+  while (!labels.empty() && labels.back().empty()) labels.pop_back();
+  TLAB_CHECK(!labels.empty(), "--labels ", path, ": no labels in the file");
+  return labels;
+}
+
+// A terminal progress line for downloads (stderr, so --json output stays clean).
+weights::DownloadProgress download_progress() {
+  return [last = std::chrono::steady_clock::time_point()](uint64_t got, uint64_t total) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(200) && got != total) return;
+    last = now;
+    if (total > 0)
+      std::fprintf(stderr, "\rdownloading %.1f / %.1f MB (%.0f%%)", got / 1e6, total / 1e6, 100.0 * got / total);
+    else
+      std::fprintf(stderr, "\rdownloading %.1f MB", got / 1e6);
+    if (total > 0 && got == total) std::fprintf(stderr, "\n");
+  };
+}
+
 int cmd_predict(const PredictArgs& a) {
   const torch::Device device = resolve_device(a.device);
-  nlohmann::json meta;
-  auto model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
-  const auto input = transforms::input_spec_from_json(meta.at("input"));
-  const auto classes = meta.at("classes").get<std::vector<std::string>>();
+  TLAB_CHECK(a.checkpoint.empty() != a.model.empty(), "predict: give either --checkpoint FILE or --model NAME --weights FILE");
+  models::ModelPtr model;
+  transforms::InputSpec input;
+  std::vector<std::string> classes;
+  if (!a.checkpoint.empty()) {
+    nlohmann::json meta;
+    model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
+    input = transforms::input_spec_from_json(meta.at("input"));
+    classes = meta.at("classes").get<std::vector<std::string>>();
+  } else {
+    TLAB_CHECK(!a.weights.empty(), "predict --model ", a.model, ": also give --weights imagenet|FILE");
+    models::PretrainedOptions options;
+    options.resolve.progress = download_progress();
+    if (!a.labels.empty()) {
+      classes = read_labels(a.labels);
+      options.num_classes = int64_t(classes.size());
+    }
+    auto pretrained = models::load_pretrained(a.model, a.weights, options);
+    model = pretrained.model;
+    model->to(device);
+    input = pretrained.input;
+    if (a.preprocess == "caffe") {
+      input = transforms::caffe_spec(input.resize, input.height);
+    } else if (a.preprocess == "imagenet") {
+      input = transforms::imagenet_spec(input.resize, input.height);
+    } else {
+      TLAB_CHECK(a.preprocess == "auto", "--preprocess: expected auto, imagenet or caffe, got '", a.preprocess, "'");
+    }
+    if (classes.empty()) {  // no --labels: name classes by index
+      torch::NoGradGuard no_grad;
+      const auto probe = torch::zeros({1, input.channels, input.height, input.width}, torch::TensorOptions().device(device));
+      for (int64_t c = 0; c < model->forward(probe).size(1); ++c) classes.push_back(std::to_string(c));
+    }
+  }
   TLAB_CHECK(a.topk > 0, "--topk: expected a positive count, got ", a.topk);
   const int64_t k = std::min<int64_t>(a.topk, int64_t(classes.size()));
   torch::NoGradGuard no_grad;
@@ -168,14 +229,20 @@ int cmd_summary(const std::string& name, int64_t num_classes, int64_t image_size
 }
 
 int cmd_models() {
-  std::printf("%-14s %12s %8s  %s\n", "model", "parameters", "input", "description");
+  torch::NoGradGuard no_grad;
+  std::printf("%-20s %12s %9s %7s  %s\n", "model", "parameters", "GMACs", "input", "known weights");
   for (const auto& info : models::model_registry()) {
     const int64_t s = info.default_image_size;
     auto model = info.create({1000, 3, s, s});
-    std::printf("%-14s %12lld %8s  %s\n", info.name.c_str(), (long long)models::count_parameters(*model).total(),
-                (std::to_string(s) + "px").c_str(), info.description.c_str());
+    const auto macs = models::count_macs(*model, 3, s, s);
+    std::string known = "-";
+    for (const auto& w : weights::known_weights())
+      if (w.arch == info.name) known = w.tag + " (" + w.file + ")";
+    std::printf("%-20s %12lld %9.3f %7s  %s\n", info.name.c_str(), (long long)models::count_parameters(*model).total(),
+                double(macs.total()) / 1e9, (std::to_string(s) + "px").c_str(), known.c_str());
   }
-  std::printf("(parameters for 1000 classes, 3 channels, default input)\n");
+  std::printf("(1000 classes, 3 input channels, default input size; GMACs: multiply-accumulates of one image, "
+              "the figure torchvision lists as GFLOPS)\n");
   return 0;
 }
 
@@ -201,8 +268,14 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--workers", eval_args.workers, "data loader threads")->capture_default_str();
 
   PredictArgs predict_args;
-  auto* predict_cmd = app.add_subcommand("predict", "classify images with a trained checkpoint");
-  predict_cmd->add_option("--checkpoint", predict_args.checkpoint, "checkpoint file")->required();
+  auto* predict_cmd = app.add_subcommand("predict", "classify images with a checkpoint, or a zoo model and weights");
+  predict_cmd->add_option("--checkpoint", predict_args.checkpoint, "checkpoint file (RUN_DIR/checkpoints/best.pt)");
+  predict_cmd->add_option("--model", predict_args.model, "zoo architecture (with --weights)");
+  predict_cmd->add_option("--weights", predict_args.weights, "imagenet (cached / downloaded) or a .pth / .safetensors file");
+  predict_cmd->add_option("--labels", predict_args.labels, "class names, one per line, in label order");
+  predict_cmd->add_option("--preprocess", predict_args.preprocess,
+                          "auto (the weights' own) | imagenet | caffe (BGR, 0-255, mean-subtracted)")
+      ->capture_default_str();
   predict_cmd->add_option("images", predict_args.images, "image files")->required();
   predict_cmd->add_option("--topk", predict_args.topk, "classes to show per image")->capture_default_str();
   predict_cmd->add_flag("--json", predict_args.json, "print JSON");

@@ -169,6 +169,11 @@ int cmd_predict(const PredictArgs& a) {
     model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
     input = transforms::input_spec_from_json(meta.at("input"));
     classes = meta.at("classes").get<std::vector<std::string>>();
+  } else if (a.model.rfind("torchscript:", 0) == 0) {
+    if (!a.labels.empty()) classes = read_labels(a.labels);
+    input = transforms::imagenet_spec(256, 224);
+    model = models::create_model(a.model, {int64_t(classes.size()), 3, 224, 224});
+    model->eval();
   } else {
     TLAB_CHECK(!a.weights.empty(), "predict --model ", a.model, ": also give --weights imagenet|FILE");
     models::PretrainedOptions options;
@@ -188,11 +193,11 @@ int cmd_predict(const PredictArgs& a) {
     } else {
       TLAB_CHECK(a.preprocess == "auto", "--preprocess: expected auto, imagenet or caffe, got '", a.preprocess, "'");
     }
-    if (classes.empty()) {  // no --labels: name classes by index
-      torch::NoGradGuard no_grad;
-      const auto probe = torch::zeros({1, input.channels, input.height, input.width}, torch::TensorOptions().device(device));
-      for (int64_t c = 0; c < model->forward(probe).size(1); ++c) classes.push_back(std::to_string(c));
-    }
+  }
+  if (classes.empty()) {  // no --labels: name classes by index
+    torch::NoGradGuard no_grad;
+    const auto probe = torch::zeros({1, input.channels, input.height, input.width}, torch::TensorOptions().device(device));
+    for (int64_t c = 0; c < model->forward(probe).size(1); ++c) classes.push_back(std::to_string(c));
   }
   TLAB_CHECK(a.topk > 0, "--topk: expected a positive count, got ", a.topk);
   const int64_t k = std::min<int64_t>(a.topk, int64_t(classes.size()));

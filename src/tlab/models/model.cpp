@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tlab/core/error.h"
+#include "tlab/models/torchscript.h"
 
 namespace tlab::models {
 
@@ -63,6 +64,7 @@ const ModelInfo& model_info(const std::string& name) {
 }
 
 ModelPtr create_model(const std::string& name, const ModelOptions& options) {
+  if (name.rfind("torchscript:", 0) == 0) return std::make_shared<TorchScriptBackbone>(name.substr(12), options);
   TLAB_CHECK(options.num_classes > 0, "model '", name, "': num_classes must be positive, got ", options.num_classes);
   TLAB_CHECK(options.in_channels > 0, "model '", name, "': in_channels must be positive, got ", options.in_channels);
   TLAB_CHECK(options.height > 0 && options.width > 0, "model '", name, "': input size must be positive, got ",

@@ -83,7 +83,7 @@ void register_squeezenet(std::vector<ModelInfo>& registry);
 const std::vector<ModelInfo>& model_registry();
 // The entry for `name`; throws std::invalid_argument listing the known names.
 const ModelInfo& model_info(const std::string& name);
-// Builds `name` with `options`.
+// Builds `name` with `options`; "torchscript:FILE" gives a frozen TorchScript backbone.
 ModelPtr create_model(const std::string& name, const ModelOptions& options);
 
 // Parameter counts.

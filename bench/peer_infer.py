@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""The PyTorch (Python) peer of bench/infer_bench.cpp: torchvision models, eval, inference_mode,
+same threads, same timing rule (3 warm-up batches, then >= 10 batches and >= 3 s)."""
+import argparse, json, time
+import torch, torchvision
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--models", default="resnet18,resnet50,mobilenet_v2")
+ap.add_argument("--batches", default="1,32")
+a = ap.parse_args()
+torch.set_num_threads(a.threads)
+with torch.inference_mode():
+    for name in a.models.split(","):
+        model = getattr(torchvision.models, name)().eval()
+        for b in map(int, a.batches.split(",")):
+            x = torch.randn(b, 3, 224, 224)
+            for _ in range(3):
+                model(x)
+            iters, t0 = 0, time.perf_counter()
+            while iters < 10 or time.perf_counter() - t0 < 3.0:
+                model(x)
+                iters += 1
+            dt = time.perf_counter() - t0
+            print(json.dumps({"impl": "pytorch-python", "model": name, "batch": b, "threads": a.threads,
+                              "images_per_second": iters * b / dt}), flush=True)

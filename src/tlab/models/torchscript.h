@@ -1,0 +1,37 @@
+#pragma once
+// A TorchScript file (torch.jit.trace / script output) used as a frozen backbone, selected with
+// --model torchscript:FILE. Its penultimate features are the input of the last fully connected
+// layer of its forward graph (found in the graph, dequantised for int8 models), so a new head can
+// be trained on them; the TorchScript part never trains.
+#include <torch/script.h>
+
+#include "tlab/models/model.h"
+
+namespace tlab::models {
+
+class TorchScriptBackbone : public Model {
+ public:
+  // include_top = false: forward() returns the penultimate features [N, feature_dim()].
+  // include_top = true and num_classes equal to the file's outputs: forward() is the file's own output.
+  // include_top = true and another num_classes: a new trainable Linear head "fc" on the features.
+  // Throws std::runtime_error naming the file when it is not TorchScript or has no final linear layer.
+  TorchScriptBackbone(const std::string& path, const ModelOptions& options);
+
+  torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_observed(torch::Tensor x, const LayerObserver& observe) override;
+  std::vector<std::string> head_prefixes() const override { return {"fc."}; }
+  int64_t feature_dim() const override { return feature_dim_; }
+  int64_t native_classes() const { return native_classes_; }
+
+ private:
+  torch::Tensor run(torch::jit::Function& fn, const torch::Tensor& x);
+
+  std::string path_;
+  torch::jit::Module module_;
+  std::shared_ptr<torch::jit::Function> features_;  // forward graph cut before the last linear layer
+  bool own_output_ = false;
+  int64_t feature_dim_ = 0, native_classes_ = 0;
+  torch::nn::Linear fc_{nullptr};
+};
+
+}  // namespace tlab::models

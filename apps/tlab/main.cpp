@@ -235,7 +235,7 @@ int cmd_summary(const std::string& name, int64_t num_classes, int64_t image_size
 
 int cmd_models() {
   torch::NoGradGuard no_grad;
-  std::printf("%-20s %12s %9s %7s  %s\n", "model", "parameters", "GMACs", "input", "known weights");
+  std::printf("%-22s %12s %9s %7s  %s\n", "model", "parameters", "GMACs", "input", "known weights");
   for (const auto& info : models::model_registry()) {
     const int64_t s = info.default_image_size;
     auto model = info.create({1000, 3, s, s});
@@ -243,7 +243,7 @@ int cmd_models() {
     std::string known = "-";
     for (const auto& w : weights::known_weights())
       if (w.arch == info.name) known = w.tag + " (" + w.file + ")";
-    std::printf("%-20s %12lld %9.3f %7s  %s\n", info.name.c_str(), (long long)models::count_parameters(*model).total(),
+    std::printf("%-22s %12lld %9.3f %7s  %s\n", info.name.c_str(), (long long)models::count_parameters(*model).total(),
                 double(macs.total()) / 1e9, (std::to_string(s) + "px").c_str(), known.c_str());
   }
   std::printf("(1000 classes, 3 input channels, default input size; GMACs: multiply-accumulates of one image, "
@@ -302,9 +302,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  // Library messages go to stderr, so stdout stays machine-readable (--json) and the report clean.
   set_log_sink([](LogLevel level, const std::string& msg) {
-    std::fprintf(level == LogLevel::kWarning ? stderr : stdout, "%s%s\n",
-                 level == LogLevel::kWarning ? "warning: " : "", msg.c_str());
+    std::fprintf(stderr, "%s%s\n", level == LogLevel::kWarning ? "warning: " : "", msg.c_str());
   });
   try {
     if (auto* c = app.get_subcommand("train"); c->parsed()) return cmd_train(*c, run, resume);

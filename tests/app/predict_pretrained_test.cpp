@@ -78,7 +78,10 @@ TEST(PredictPretrained, SqueezeNetWithCaffePreprocessing) {
                                     "/weights/squeezenet1_0-imagenet-deepcompression.pth --preprocess caffe --labels " +
                                     shared + "/weights/imagenet_classes.txt --topk 3" + images,
                                 dir);
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(ours[i]["top"][0]["class"], expected[i].second) << expected[i].first;
+  // imagenet_classes.txt lists synonyms ("bow tie, bow-tie, bowtie"): the README names the first.
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_EQ(ours[i]["top"][0]["class"].get<std::string>().rfind(expected[i].second, 0), 0u)
+        << expected[i].first << ": " << ours[i]["top"][0]["class"];
 }
 
 TEST(PredictPretrained, BadWeightsAreClearErrors) {

@@ -1,9 +1,11 @@
 #include "tlab/weights/pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "tlab/core/error.h"
 
@@ -12,11 +14,13 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
-PicklePtr make(Kind k) {
-  auto v = std::make_shared<PickleValue>();
-  v->kind = k;
-  return v;
-}
+// Limits that no state dict comes near; they keep hostile pickles from exhausting memory or stack.
+constexpr size_t kMaxObjects = 20'000'000;  // values created by one pickle
+constexpr int kMaxDepth = 1000;             // nesting of tuples / lists / dicts
+constexpr size_t kMaxDims = 64;             // tensor dimensions
+constexpr int64_t kFreeCopyBytes = 64 << 20;  // copies of views beyond twice the storages' size
+
+bool is_container(const PickleValue* v) { return v->is(Kind::kTuple) || v->is(Kind::kList) || v->is(Kind::kDict); }
 
 const std::map<std::string, torch::ScalarType>& storage_types() {
   static const std::map<std::string, torch::ScalarType> types = {
@@ -43,10 +47,35 @@ class Unpickler {
  public:
   Unpickler(const uint8_t* data, size_t size, size_t offset, const PersistentLoad& pl, const std::string& what)
       : data_(data), size_(size), pos_(offset), persistent_load_(pl), what_(what) {}
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+
+  // A pickle that failed part-way may hold reference cycles (a list appended to itself) or very
+  // deep nesting; emptying every container first frees them without leaks or deep recursion.
+  ~Unpickler() {
+    if (finished_) return;
+    for (auto& c : containers_) {
+      c->items.clear();
+      c->dict.clear();
+    }
+  }
 
   PicklePtr run(size_t* end_offset);
 
  private:
+  // Every value is made here: containers are remembered (see ~Unpickler and check_graph).
+  PicklePtr make(Kind k) {
+    if (++objects_ > kMaxObjects) fail(str_cat("more than ", kMaxObjects, " objects"));
+    auto v = std::make_shared<PickleValue>();
+    v->kind = k;
+    if (is_container(v.get())) containers_.push_back(v);
+    return v;
+  }
+  void push(PicklePtr v) {
+    if (!v) fail("a null object");  // only a persistent_load callback could produce one
+    stack_.push_back(std::move(v));
+  }
+  void check_graph() const;
   [[noreturn]] void fail(const std::string& msg) const {
     throw std::runtime_error(str_cat("weights file '", what_, "': malformed pickle at byte ", pos_, ": ", msg));
   }
@@ -132,7 +161,58 @@ class Unpickler {
   std::vector<PicklePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PicklePtr> memo_;
+  std::vector<PicklePtr> containers_;  // every tuple, list and dict made
+  // String keys of each dict -> their index in its items (SETITEM replaces in O(1)).
+  std::unordered_map<const PickleValue*, std::unordered_map<std::string, size_t>> dict_keys_;
+  size_t objects_ = 0;
+  bool finished_ = false;
+  // Bytes of the distinct storages tensors were rebuilt from, and of the copies made of them.
+  std::unordered_set<const void*> storages_seen_;  // LibTorch StorageImpl pointers
+  int64_t storage_bytes_ = 0, copied_bytes_ = 0;
 };
+
+// Over every container made: no reference cycles (shared_ptr cycles would leak) and no nesting
+// deeper than kMaxDepth (destroying nested values recurses once per level). Iterative DFS.
+void Unpickler::check_graph() const {
+  std::unordered_map<const PickleValue*, int> depth;  // 0: on the current path; >0: height, done
+  struct Frame {
+    const PickleValue* v;
+    size_t next;
+  };
+  auto n_children = [](const PickleValue* v) { return v->items.size() + 2 * v->dict.size(); };
+  auto child = [](const PickleValue* v, size_t i) -> const PickleValue* {
+    if (i < v->items.size()) return v->items[i].get();
+    i -= v->items.size();
+    return i % 2 == 0 ? v->dict[i / 2].first.get() : v->dict[i / 2].second.get();
+  };
+  std::vector<Frame> path;
+  for (const auto& root : containers_) {
+    if (depth.count(root.get())) continue;
+    depth[root.get()] = 0;
+    path.push_back({root.get(), 0});
+    while (!path.empty()) {
+      const PickleValue* v = path.back().v;
+      if (path.back().next < n_children(v)) {
+        const PickleValue* c = child(v, path.back().next++);
+        if (!is_container(c)) continue;
+        auto it = depth.find(c);
+        if (it == depth.end()) {
+          depth[c] = 0;
+          path.push_back({c, 0});
+        } else if (it->second == 0) {
+          fail("the pickle builds a reference cycle (a container inside itself), which a state dict never has");
+        }
+        continue;
+      }
+      int height = 1;
+      for (size_t i = 0; i < n_children(v); ++i)
+        if (const PickleValue* c = child(v, i); is_container(c)) height = std::max(height, depth[c] + 1);
+      if (height > kMaxDepth) fail(str_cat("containers nested more than ", kMaxDepth, " deep"));
+      depth[v] = height;
+      path.pop_back();
+    }
+  }
+}
 
 int64_t as_int(const PicklePtr& v, const char* what, const std::string& file) {
   if (!v || !v->is(Kind::kInt)) throw std::runtime_error(str_cat("weights file '", file, "': ", what, " is not an integer"));
@@ -156,26 +236,50 @@ PicklePtr Unpickler::rebuild_tensor(const std::vector<PicklePtr>& a) {
   const auto sizes = as_ints(a[2], "tensor size", what_);
   const auto strides = as_ints(a[3], "tensor stride", what_);
   if (sizes.size() != strides.size()) fail("tensor size and stride differ in length");
-  if (sizes.size() > 64) fail("tensor with more than 64 dimensions");
+  if (sizes.size() > kMaxDims) fail(str_cat("tensor with more than ", kMaxDims, " dimensions"));
   auto result = make(Kind::kTensor);
   if (!storage->tensor.defined()) return result;  // a placeholder pass (legacy files): no data yet
   const int64_t numel_storage = storage->tensor.numel();
-  // The furthest element the view touches must lie inside the storage.
-  int64_t extent = 0;
+  // The furthest element the view touches must lie inside the storage, and the element count
+  // must fit int64 (LibTorch would throw its own error type otherwise).
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t extent = 0, numel = 1;
   bool empty = false;
   for (size_t d = 0; d < sizes.size(); ++d) {
     if (sizes[d] < 0 || strides[d] < 0) fail("negative tensor size or stride");
-    if (sizes[d] == 0) empty = true;
-    else if (strides[d] > 0 && sizes[d] - 1 > (std::numeric_limits<int64_t>::max() - extent) / strides[d])
-      fail("tensor extent overflows");
-    else extent += (sizes[d] - 1) * strides[d];
+    if (sizes[d] == 0) {
+      empty = true;
+      continue;
+    }
+    if (numel > kMax / sizes[d]) fail(str_cat("tensor of size ", c10::IntArrayRef(sizes), " has too many elements"));
+    numel *= sizes[d];
+    if (strides[d] > 0 && sizes[d] - 1 > (kMax - extent) / strides[d]) fail("tensor extent overflows");
+    extent += (sizes[d] - 1) * strides[d];
   }
   if (offset < 0) fail("negative storage offset");
   if (!empty && (offset > numel_storage - 1 || extent > numel_storage - 1 - offset))
     fail(str_cat("tensor of size ", c10::IntArrayRef(sizes), " at offset ", offset, " exceeds its storage of ",
                  numel_storage, " elements"));
-  result->tensor = empty ? torch::empty(sizes, storage->tensor.options())
-                         : storage->tensor.as_strided(sizes, strides, offset).clone();
+  if (empty) {
+    result->tensor = torch::empty(sizes, storage->tensor.options());
+    return result;
+  }
+  // The storage may itself be a slice of a larger one (legacy storage views): offsets are relative
+  // to it, while as_strided takes an offset into the underlying memory.
+  torch::Tensor view = storage->tensor.as_strided(sizes, strides, storage->tensor.storage_offset() + offset);
+  // An independent contiguous copy, whose size is bounded by the storage's. A view stays a view
+  // of its storage, as torch.load gives it, when copying would let a small file allocate without
+  // bound: a broadcast view with more elements than its storage (stride 0, from expand()), or
+  // copies beyond twice the size of all storages plus 64 MiB (thousands of tensors on one storage).
+  const int64_t elem = int64_t(storage->tensor.element_size());
+  const c10::Storage& memory = storage->tensor.storage();  // legacy views: their root storage
+  if (storages_seen_.insert(memory.unsafeGetStorageImpl()).second) storage_bytes_ += int64_t(memory.nbytes());
+  if (numel <= numel_storage && copied_bytes_ + numel * elem <= 2 * storage_bytes_ + kFreeCopyBytes) {
+    copied_bytes_ += numel * elem;
+    result->tensor = view.clone(at::MemoryFormat::Contiguous);
+  } else {
+    result->tensor = view;
+  }
   return result;
 }
 
@@ -206,14 +310,15 @@ void Unpickler::set_items(PicklePtr& target, const std::vector<PicklePtr>& kv) {
   if (!target || !target->is(Kind::kDict)) fail("SETITEM(S) on something that is not a dict");
   if (kv.size() % 2) fail("SETITEMS with an odd number of items");
   for (size_t k = 0; k < kv.size(); k += 2) {
-    bool replaced = false;
-    if (kv[k] && kv[k]->is(Kind::kString))
-      for (auto& [key, value] : target->dict)
-        if (key && key->is(Kind::kString) && key->s == kv[k]->s) {
-          value = kv[k + 1];
-          replaced = true;
-        }
-    if (!replaced) target->dict.emplace_back(kv[k], kv[k + 1]);
+    if (kv[k]->is(Kind::kString)) {
+      auto& keys = dict_keys_[target.get()];
+      if (auto it = keys.find(kv[k]->s); it != keys.end()) {
+        target->dict[it->second].second = kv[k + 1];  // a repeated key replaces the value, as in Python
+        continue;
+      }
+      keys.emplace(kv[k]->s, target->dict.size());
+    }
+    target->dict.emplace_back(kv[k], kv[k + 1]);
   }
 }
 
@@ -225,6 +330,8 @@ PicklePtr Unpickler::run(size_t* end_offset) {
       case 0x95: le(8); break;                      // FRAME (protocol 4+): framing is advisory
       case '.': {                                   // STOP
         PicklePtr result = pop();
+        check_graph();
+        finished_ = true;
         if (end_offset) *end_offset = pos_;
         return result;
       }
@@ -362,7 +469,7 @@ PicklePtr Unpickler::run(size_t* end_offset) {
       case 'Q': {                                   // BINPERSID
         PicklePtr pid = pop();
         if (!persistent_load_) fail("persistent id outside a PyTorch container");
-        stack_.push_back(persistent_load_(pid));
+        push(persistent_load_(pid));
         break;
       }
       case '0': pop(); break;                       // POP

@@ -37,7 +37,12 @@ using PersistentLoad = std::function<PicklePtr(const PicklePtr& pid)>;
 
 // Unpickles one pickle starting at data[offset]; sets *end_offset (when given) to the byte after
 // its STOP. `what` names the file in messages. Throws std::runtime_error for malformed input or a
-// forbidden global.
+// forbidden global, and for what no state dict holds: reference cycles, containers nested more
+// than 1000 deep, more than 20 million objects.
+// Rebuilt tensors are independent contiguous copies of their storage's elements, except where a
+// copy could let a small file allocate without bound; those stay views of the storage, as
+// torch.load gives them: broadcast views with more elements than their storage (expand()), and
+// copies beyond twice the size of all storages plus 64 MiB (thousands of tensors on one storage).
 PicklePtr unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load, const std::string& what,
                    size_t offset = 0, size_t* end_offset = nullptr);
 

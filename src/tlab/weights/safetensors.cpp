@@ -45,15 +45,22 @@ StateDict parse_safetensors(const std::string& bytes, const std::string& what) {
         info["data_offsets"].size() != 2)
       throw fail(str_cat("tensor '", name, "' lacks dtype, shape or data_offsets"));
     const torch::ScalarType dtype = dtype_of(info["dtype"].get<std::string>(), what, name);
+    if (info["shape"].size() > 64) throw fail(str_cat("tensor '", name, "' has more than 64 dimensions"));
     std::vector<int64_t> shape;
-    uint64_t numel = 1;
+    // The product of the non-zero sizes is bounded too: LibTorch refuses shapes whose element
+    // count overflows even when another size is 0 (and throws its own error type).
+    uint64_t nonzero_numel = 1;
+    bool empty = false;
     for (const auto& d : info["shape"]) {
       if (!d.is_number_unsigned()) throw fail(str_cat("tensor '", name, "' has a bad shape entry"));
       const uint64_t v = d.get<uint64_t>();
-      if (v > (uint64_t(1) << 40) || (v && numel > (uint64_t(1) << 50) / v)) throw fail(str_cat("tensor '", name, "' is absurdly large"));
-      numel *= v;
+      if (v > (uint64_t(1) << 40) || (v && nonzero_numel > (uint64_t(1) << 50) / v))
+        throw fail(str_cat("tensor '", name, "' is absurdly large"));
+      if (v) nonzero_numel *= v;
+      else empty = true;
       shape.push_back(int64_t(v));
     }
+    const uint64_t numel = empty ? 0 : nonzero_numel;
     const auto& off = info["data_offsets"];
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       throw fail(str_cat("tensor '", name, "' has bad data_offsets"));

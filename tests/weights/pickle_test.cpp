@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "tlab/weights/pth.h"
+#include "tlab/weights/safetensors.h"
 #include "weights_util.h"
 
 namespace tlab::test {
@@ -199,6 +200,33 @@ TEST(PthUnpickle, ManyTensorsOnOneStorageDoNotMultiplyMemory) {
   EXPECT_EQ(copies, 18);
   EXPECT_FALSE(sd.front().second.is_alias_of(storage));
   EXPECT_TRUE(sd.back().second.is_alias_of(storage));
+}
+
+// Every input a fuzzer crashed on is kept in fuzz/regressions/<target>/ and replayed here: a
+// clear std::runtime_error or a successful read, never another exception or a crash. (The fuzz
+// build replays them under ASan/UBSan/LeakSanitizer: build-fuzz/fuzz/fuzz_<target> FILE...)
+TEST(PthFuzzRegressions, CrashInputsAreClearErrors) {
+  const fs::path root = fs::path(TLAB_SOURCE_DIR) / "fuzz" / "regressions";
+  int replayed = 0;
+  for (const std::string target : {"pickle", "pth", "safetensors"}) {
+    if (!fs::is_directory(root / target)) continue;
+    for (const auto& entry : fs::directory_iterator(root / target)) {
+      SCOPED_TRACE(entry.path().string());
+      const std::string bytes = read_binary(entry.path().string());
+      ++replayed;
+      try {
+        if (target == "pickle")
+          weights::state_dict_from(unpickle(bytes, "regression"), "regression");
+        else if (target == "pth")
+          weights::state_dict_from(weights::read_torch_bytes(bytes, "regression"), "regression");
+        else
+          weights::parse_safetensors(bytes, "regression");
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("regression"), std::string::npos) << e.what();
+      }
+    }
+  }
+  EXPECT_GE(replayed, 2);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ struct RealCase {
   size_t tensors;
 };
 
+void PrintTo(const RealCase& c, std::ostream* os) { *os << c.file << " (" << c.tensors << " tensors)"; }
+
 class PthRealFile : public ::testing::TestWithParam<RealCase> {};
 
 TEST_P(PthRealFile, MatchesTorchLoad) {
@@ -55,7 +57,7 @@ TEST_P(PthRealFile, MatchesTorchLoad) {
   for (size_t i = 0; i < sd.size(); i += 17) expect_same_tensor(again[i].second, sd[i].second, sd[i].first);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, PthRealFile,
+INSTANTIATE_TEST_SUITE_P(PthShared, PthRealFile,
                          ::testing::Values(RealCase{kMobileNet, 314}, RealCase{kSqueezeNet, 52}),
                          [](const auto& info) { return std::string(info.param.tensors == 314 ? "MobileNetV2" : "SqueezeNet"); });
 

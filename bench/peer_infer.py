@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The PyTorch (Python) peer of bench/infer_bench.cpp: torchvision models, eval, inference_mode,
-same threads, same timing rule (3 warm-up batches, then >= 10 batches and >= 3 s)."""
+same threads, same timing rule (1 warm-up batch, then >= 3 batches and >= 2 s)."""
 import argparse, json, time
 import torch, torchvision
 
@@ -15,10 +15,10 @@ with torch.inference_mode():
         model = getattr(torchvision.models, name)().eval()
         for b in map(int, a.batches.split(",")):
             x = torch.randn(b, 3, 224, 224)
-            for _ in range(3):
+            for _ in range(1):
                 model(x)
             iters, t0 = 0, time.perf_counter()
-            while iters < 10 or time.perf_counter() - t0 < 3.0:
+            while iters < 3 or time.perf_counter() - t0 < 2.0:
                 model(x)
                 iters += 1
             dt = time.perf_counter() - t0

@@ -9,25 +9,6 @@
 namespace tlab::test {
 namespace {
 
-weights::StateDict state_of(torch::nn::Module& m) {
-  weights::StateDict s;
-  for (const auto& p : m.named_parameters()) s.emplace_back(p.key(), p.value().detach().clone());
-  for (const auto& b : m.named_buffers()) s.emplace_back(b.key(), b.value().clone());
-  return s;
-}
-
-torch::Tensor find(const weights::StateDict& s, const std::string& name) {
-  for (const auto& [k, v] : s)
-    if (k == name) return v;
-  ADD_FAILURE() << "no tensor " << name;
-  return {};
-}
-
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
 TEST(InceptionParity, InceptionV3) { expect_torchvision_parity("inception_v3", {10, 299}); }
 
 TEST(Inception, RegistryNamesAndParameterCount) {

@@ -2,11 +2,34 @@
 // Parity with torchvision: the Python reference (torchvision_reference.py) builds the architecture
 // with random weights, saves them with torch.save and records its eval-mode output for a fixed
 // input; our model loads that very file through the .pth reader and must give the same logits.
+#include <algorithm>
+
 #include "../test_util.h"
 #include "tlab/models/model.h"
 #include "tlab/weights/load.h"
 
 namespace tlab::test {
+
+// A model's own parameters and buffers as a state dict (named as load_state_dict expects).
+inline weights::StateDict state_of(torch::nn::Module& m) {
+  weights::StateDict s;
+  for (const auto& p : m.named_parameters()) s.emplace_back(p.key(), p.value().detach().clone());
+  for (const auto& b : m.named_buffers()) s.emplace_back(b.key(), b.value().clone());
+  return s;
+}
+
+// The tensor called `name` in `s` (a test failure when there is none).
+inline torch::Tensor find(const weights::StateDict& s, const std::string& name) {
+  for (const auto& [k, v] : s)
+    if (k == name) return v;
+  ADD_FAILURE() << "no tensor " << name;
+  return {};
+}
+
+inline std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
 
 struct ParityOptions {
   int64_t num_classes = 1000;

@@ -9,14 +9,6 @@
 namespace tlab::test {
 namespace {
 
-// Our model's own parameters and buffers as a state dict (named as load_state_dict expects).
-weights::StateDict state_of(torch::nn::Module& m) {
-  weights::StateDict s;
-  for (const auto& p : m.named_parameters()) s.emplace_back(p.key(), p.value().detach().clone());
-  for (const auto& b : m.named_buffers()) s.emplace_back(b.key(), b.value().clone());
-  return s;
-}
-
 // torchvision's `arch` with random weights and `num_classes` outputs, saved by torch.save into `dir`.
 weights::StateDict torchvision_state(const std::string& arch, int64_t num_classes, int64_t side, const TempDir& dir) {
   const std::string cmd = "/usr/bin/python3 " + std::string(TLAB_SOURCE_DIR) + "/tests/models/torchvision_reference.py " +
@@ -24,18 +16,6 @@ weights::StateDict torchvision_state(const std::string& arch, int64_t num_classe
                           std::to_string(side) + " --batch 1";
   EXPECT_EQ(run_command(cmd), 0) << cmd;
   return weights::read_pth(dir.str("weights.pth"));
-}
-
-torch::Tensor find(const weights::StateDict& s, const std::string& name) {
-  for (const auto& [k, v] : s)
-    if (k == name) return v;
-  ADD_FAILURE() << "no tensor " << name;
-  return {};
-}
-
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  return v;
 }
 
 TEST(ResNetParity, Resnet18) { expect_torchvision_parity("resnet18"); }

@@ -30,6 +30,17 @@ void PrintTo(const RealCase& c, std::ostream* os) { *os << c.file << " (" << c.t
 
 class PthRealFile : public ::testing::TestWithParam<RealCase> {};
 
+// Reads `path` and checks its names (in order) and values against torch.load's dump `ref`.
+StateDict read_and_check(const std::string& path, const std::vector<std::string>& keys, const nlohmann::json& ref) {
+  const StateDict sd = weights::read_pth(path);
+  EXPECT_EQ(sd.size(), keys.size());
+  for (size_t i = 0; i < sd.size() && i < keys.size(); ++i) {
+    EXPECT_EQ(sd[i].first, keys[i]);
+    expect_tensor_equals(sd[i].second, ref["tensors"][keys[i]], keys[i]);
+  }
+  return sd;
+}
+
 TEST_P(PthRealFile, MatchesTorchLoad) {
   TempDir dir;
   const std::string path = weights_file(GetParam().file);
@@ -84,12 +95,7 @@ TEST(PthDtypes, ZipAndLegacyFilesMatchTorchLoadExactly) {
   StateDict zip, legacy;
   for (const char* file : {"dtypes.pth", "dtypes_legacy.pth"}) {
     SCOPED_TRACE(file);
-    const StateDict sd = weights::read_pth(dir.str(file));
-    ASSERT_EQ(sd.size(), keys.size());
-    for (size_t i = 0; i < sd.size(); ++i) {
-      EXPECT_EQ(sd[i].first, keys[i]);
-      expect_tensor_equals(sd[i].second, ref["tensors"][keys[i]], keys[i]);
-    }
+    const StateDict sd = read_and_check(dir.str(file), keys, ref);
     (std::string(file) == "dtypes.pth" ? zip : legacy) = sd;
   }
   // The legacy container gives exactly what the zip one gives.
@@ -130,12 +136,7 @@ TEST(PthContainers, PlainDictAndCheckpointDictsGiveTheStateDict) {
   for (const char* file : {"plain.pth", "ckpt_state_dict.pth", "ckpt_model.pth", "plain_legacy.pth",
                            "ckpt_state_dict_legacy.pth", "ckpt_model_legacy.pth"}) {
     SCOPED_TRACE(file);
-    const StateDict sd = weights::read_pth(dir.str(file));
-    ASSERT_EQ(sd.size(), keys.size());
-    for (size_t i = 0; i < sd.size(); ++i) {
-      EXPECT_EQ(sd[i].first, keys[i]);
-      expect_tensor_equals(sd[i].second, ref["tensors"][keys[i]], keys[i]);
-    }
+    const StateDict sd = read_and_check(dir.str(file), keys, ref);
   }
   // The checkpoint's other entries (epoch, optimizer settings) are still in the root object.
   const auto root = weights::read_torch_file(dir.str("ckpt_state_dict.pth"));

@@ -33,11 +33,11 @@ int main(int argc, char** argv) {
     }
   }
   tlab::set_threads(threads);
-  c10::InferenceMode inference;
   for (const auto& name : split(model_list)) {
     auto model = tlab::models::create_model(name, {1000, 3, 224, 224});
-    model->eval();
+    tlab::models::prepare_for_inference(*model);
     for (const auto& b : split(batch_list)) {
+      c10::InferenceMode inference;
       const int64_t batch = std::stoll(b);
       auto x = torch::randn({batch, 3, 224, 224});
       for (int w = 0; w < 1; ++w) model->forward(x);

@@ -29,15 +29,4 @@ print(f"PyTorch Python, default environment           {default:8.0f} img/s   rat
 print(f"PyTorch Python, OPENBLAS_NUM_THREADS=1        {tuned:8.0f} img/s   ratio tlab/peer {ours / tuned:.2f}")
 PY
 
-# Inference throughput: zoo models vs. torchvision, batch 1 and 32, same threads.
-"$BUILD/tlab_bench_infer" --threads "$THREADS" > "$OUT/infer_tlab.jsonl"
-/usr/bin/python3 bench/peer_infer.py --threads "$THREADS" > "$OUT/infer_peer.jsonl"
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peer_infer.py --threads "$THREADS" > "$OUT/infer_peer_tuned.jsonl"
-/usr/bin/python3 - "$OUT" <<'PY' | tee "$OUT/infer_throughput.txt"
-import json, sys
-load = lambda f: {(r["model"], r["batch"]): r["images_per_second"] for r in map(json.loads, open(f"{sys.argv[1]}/{f}"))}
-ours, peer, tuned = load("infer_tlab.jsonl"), load("infer_peer.jsonl"), load("infer_peer_tuned.jsonl")
-print(f"{'model':14} {'batch':>5} {'tlab img/s':>11} {'peer img/s':>11} {'ratio':>6} {'peer(OB=1)':>11} {'ratio':>6}")
-for key in ours:
-    print(f"{key[0]:14} {key[1]:5d} {ours[key]:11.1f} {peer[key]:11.1f} {ours[key]/peer[key]:6.2f} {tuned[key]:11.1f} {ours[key]/tuned[key]:6.2f}")
-PY
+bash bench/infer.sh "$BUILD"

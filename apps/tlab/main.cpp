@@ -173,7 +173,6 @@ int cmd_predict(const PredictArgs& a) {
     if (!a.labels.empty()) classes = read_labels(a.labels);
     input = transforms::imagenet_spec(256, 224);
     model = models::create_model(a.model, {int64_t(classes.size()), 3, 224, 224});
-    model->eval();
   } else {
     TLAB_CHECK(!a.weights.empty(), "predict --model ", a.model, ": also give --weights imagenet|FILE");
     models::PretrainedOptions options;
@@ -194,6 +193,7 @@ int cmd_predict(const PredictArgs& a) {
       TLAB_CHECK(a.preprocess == "auto", "--preprocess: expected auto, imagenet or caffe, got '", a.preprocess, "'");
     }
   }
+  models::prepare_for_inference(*model);
   if (classes.empty()) {  // no --labels: name classes by index
     torch::NoGradGuard no_grad;
     const auto probe = torch::zeros({1, input.channels, input.height, input.width}, torch::TensorOptions().device(device));

@@ -54,6 +54,13 @@ std::map<std::string, torch::Tensor> extract_features(Model& model, const torch:
   return out;
 }
 
+void prepare_for_inference(Model& model) {
+  model.eval();
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 const ModelInfo& model_info(const std::string& name) {
   std::string known;
   for (const auto& info : model_registry()) {

@@ -44,6 +44,12 @@ std::map<std::string, torch::Tensor> extract_features(Model& model, const torch:
 
 using ModelPtr = std::shared_ptr<Model>;
 
+// Readies a model for inference only: eval mode, and 4-D weights stored channels-last (NHWC), so
+// oneDNN (CPU) and cuDNN convolutions run in that layout without reordering at every layer
+// (1.2-1.9x faster on the zoo here; docs/BENCHMARKS.md). Outputs equal the NCHW ones up to float
+// rounding. Not for a model that will be trained further or saved.
+void prepare_for_inference(Model& model);
+
 // A model that is a plain chain of named layers. Layers are registered under their own names, so
 // parameter names read "conv1.weight", "fc2.bias".
 class SequentialModel : public Model {

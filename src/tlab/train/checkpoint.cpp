@@ -110,7 +110,7 @@ models::ModelPtr load_model_from_checkpoint(const std::string& path, const torch
   options.width = mo.at("width");
   auto model = models::create_model(meta.at("model").get<std::string>(), options);
   load_checkpoint(path, *model, nullptr, device);
-  model->eval();
+  models::prepare_for_inference(*model);
   if (meta_out) *meta_out = meta;
   return model;
 }

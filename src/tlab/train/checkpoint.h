@@ -22,7 +22,8 @@ nlohmann::json read_checkpoint_meta(const std::string& path);
 void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const torch::Device& device);
 
-// Rebuilds the model a checkpoint describes (meta "model", "model_options") and loads its weights.
+// Rebuilds the model a checkpoint describes (meta "model", "model_options") and loads its weights,
+// ready for inference (models::prepare_for_inference).
 models::ModelPtr load_model_from_checkpoint(const std::string& path, const torch::Device& device,
                                             nlohmann::json* meta_out = nullptr);
 

@@ -30,3 +30,4 @@ print(f"PyTorch Python, OPENBLAS_NUM_THREADS=1        {tuned:8.0f} img/s   ratio
 PY
 
 bash bench/infer.sh "$BUILD"
+bash bench/pipeline.sh "$BUILD"

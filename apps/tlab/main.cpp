@@ -3,7 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
 #include <chrono>
+#include <numeric>
+#include <random>
 #include <cstdio>
 #include <sstream>
 #include <filesystem>
@@ -23,6 +29,7 @@
 #include "tlab/models/summary.h"
 #include "tlab/train/checkpoint.h"
 #include "tlab/train/run.h"
+#include "tlab/transforms/preview.h"
 
 namespace fs = std::filesystem;
 using namespace tlab;
@@ -71,6 +78,10 @@ void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume)
   c->add_option("--threads", o.threads, "LibTorch threads (0: one per core)")->capture_default_str();
   c->add_option("--workers", o.workers, "data loader threads")->capture_default_str();
   c->add_flag("--strict-data", o.strict_data, "treat undecodable or non-image files in the data as errors");
+  c->add_option("--augment", o.augment, "augmentation: none | light | keras | strong | FILE.json (docs/AUGMENTATION.md)")
+      ->capture_default_str();
+  c->add_option("--cache-mb", o.cache_mb, "memory for decoded images of image folders, MiB (0: decode every epoch)")
+      ->capture_default_str();
   c->add_option("--out", o.out, "run directory (default: runs/<model>-<timestamp>)");
   c->add_option("--resume", resume, "continue the interrupted run in RUN_DIR from its last.pt");
 }
@@ -225,6 +236,46 @@ int cmd_predict(const PredictArgs& a) {
   return 0;
 }
 
+struct PreviewArgs {
+  std::string data, augment = "light", out;
+  int count = 4, views = 7, image_size = 0;
+  uint64_t seed = 0;
+};
+
+int cmd_augment_preview(const PreviewArgs& a) {
+  const auto augmentation = transforms::Augmentation::from_flag(a.augment);
+  data::DataSource src = data::open_data(a.data);
+  const data::Dataset& ds = *src.train;
+  TLAB_CHECK(a.count > 0, "--count: expected a positive number of images, got ", a.count);
+  transforms::InputSpec spec;
+  spec.channels = ds.channels();
+  const auto fixed = ds.image_size();
+  spec.height = a.image_size > 0 ? a.image_size : fixed ? fixed->height : 224;
+  spec.width = a.image_size > 0 ? a.image_size : fixed ? fixed->width : 224;
+  // A seeded sample of the data, classes taken in turn so that each row shows another class.
+  std::vector<size_t> order(ds.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(a.seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<cv::Mat> images;
+  const size_t classes = ds.classes().size();
+  for (size_t c = 0; images.size() < size_t(a.count) && c < classes * size_t(a.count); ++c)
+    for (size_t i : order)
+      if (size_t(ds.label(i)) == c % classes) {
+        images.push_back(ds.get(i).image);
+        order.erase(std::find(order.begin(), order.end(), i));
+        break;
+      }
+  cv::Mat grid = transforms::preview_grid(images, augmentation, spec, a.views, a.seed);
+  if (grid.channels() == 3) cv::cvtColor(grid, grid, cv::COLOR_RGB2BGR);
+  std::vector<uchar> png;
+  TLAB_CHECK(cv::imencode(".png", grid, png), "augment-preview: could not encode the grid as PNG");
+  write_file_atomic(a.out, std::string(png.begin(), png.end()));
+  std::printf("wrote %s: %zu images (rows) x (1 original + %d augmented views), augmentation %s\n", a.out.c_str(),
+              images.size(), a.views, augmentation.to_json().dump().c_str());
+  return 0;
+}
+
 int cmd_summary(const std::string& name, int64_t num_classes, int64_t image_size, int64_t channels) {
   const auto& info = models::model_info(name);
   const int64_t side = image_size > 0 ? image_size : info.default_image_size;
@@ -296,6 +347,18 @@ int main(int argc, char** argv) {
 
   auto* models_cmd = app.add_subcommand("models", "list the architectures");
 
+  PreviewArgs preview_args;
+  auto* preview_cmd = app.add_subcommand("augment-preview", "write a grid of original and augmented images (PNG)");
+  preview_cmd->add_option("--data", preview_args.data, "data spec (its training split is shown)")->required();
+  preview_cmd->add_option("--augment", preview_args.augment, "none | light | keras | strong | FILE.json")
+      ->capture_default_str();
+  preview_cmd->add_option("--out", preview_args.out, "PNG file to write")->required();
+  preview_cmd->add_option("--count", preview_args.count, "images (rows)")->capture_default_str();
+  preview_cmd->add_option("--views", preview_args.views, "augmented views per image")->capture_default_str();
+  preview_cmd->add_option("--image-size", preview_args.image_size, "input side (0: the data's own size, else 224)")
+      ->capture_default_str();
+  preview_cmd->add_option("--seed", preview_args.seed, "seed for the sample and the augmentation")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -312,6 +375,7 @@ int main(int argc, char** argv) {
     if (predict_cmd->parsed()) return cmd_predict(predict_args);
     if (summary_cmd->parsed()) return cmd_summary(summary_model, summary_classes, summary_size, summary_channels);
     if (models_cmd->parsed()) return cmd_models();
+    if (preview_cmd->parsed()) return cmd_augment_preview(preview_args);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return 2;

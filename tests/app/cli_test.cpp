@@ -88,5 +88,49 @@ TEST(Cli, TrainEvalPredictResume) {
   EXPECT_EQ(r.code, 2) << r.output;
 }
 
+// A tiny image folder: 2 classes of 20x16 colour PNGs (class 0 dark with a bright left edge, class 1 bright).
+void write_png_folder(const std::string& dir, int per_class) {
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < per_class; ++i) {
+      cv::Mat img(16, 20, CV_8UC3, cv::Scalar::all(c == 0 ? 40 + i : 200 - i));
+      if (c == 0) img.colRange(0, 4).setTo(cv::Scalar(250, 250, 250));
+      fs::create_directories(dir + "/class" + std::to_string(c));
+      cv::imwrite(dir + "/class" + std::to_string(c) + "/" + std::to_string(i) + ".png", img);
+    }
+}
+
+TEST(Cli, AugmentPreviewWritesTheGrid) {
+  TempDir dir;
+  write_png_folder(dir.str("imgs"), 4);
+  auto r = tlab("augment-preview --data " + dir.str("imgs") + " --augment keras --count 2 --views 3 --image-size 16 --out " +
+                    dir.str("grid.png"),
+                dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const cv::Mat grid = cv::imread(dir.str("grid.png"));
+  // 16 px cells zoomed x6 to >= 96 px, 2 px gutters: 2 rows, 1 + 3 columns.
+  EXPECT_EQ(grid.rows, 2 * (96 + 2) + 2);
+  EXPECT_EQ(grid.cols, 4 * (96 + 2) + 2);
+  r = tlab("augment-preview --data " + dir.str("imgs") + " --augment nosuch --out " + dir.str("g.png"), dir);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("nosuch"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir.str("g.png")));
+}
+
+TEST(Cli, TrainWithAugmentationRecordsItAndResumesWithIt) {
+  TempDir dir;
+  write_png_folder(dir.str("imgs"), 12);
+  auto r = tlab("train --data " + dir.str("imgs") + " --image-size 16 --augment strong --epochs 1 --batch-size 8 --threads 1 --out " +
+                    dir.str("run"),
+                dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto config = nlohmann::json::parse(read_text(dir.str("run/config.json")));
+  EXPECT_EQ(config["augment"], "strong");
+  EXPECT_EQ(config["augmentation"]["mixup_alpha"], 0.2);
+  EXPECT_EQ(config["augmentation"]["ops"][0]["op"], "random_resized_crop");
+  EXPECT_EQ(config["cache_mb"], 2048);
+  r = tlab("train --resume " + dir.str("run"), dir);
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
 }  // namespace
 }  // namespace tlab::test

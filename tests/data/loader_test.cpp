@@ -127,3 +127,39 @@ TEST(Loader, ResizesAndConvertsChannels) {
 
 }  // namespace
 }  // namespace tlab::test
+
+namespace tlab::test {
+namespace {
+
+// Augmented batches depend on (seed, epoch, position) only: the same for any worker count.
+TEST(LoaderAugment, SameBatchesForAnyWorkerCountAndNewDrawsEachEpoch) {
+  // 40 RGB 16x16 images with a bright left half: horizontal flips are visible.
+  std::vector<uint8_t> pixels;
+  for (int i = 0; i < 40; ++i)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x)
+        for (int c = 0; c < 3; ++c) pixels.push_back(x < 8 ? uint8_t(200 + i) : uint8_t(i));
+  auto ds = std::make_shared<data::InMemoryDataset>(std::move(pixels), std::vector<int64_t>(40, 0), 16, 16, 3,
+                                                    std::vector<std::string>{"x", "y"}, "halves");
+  transforms::InputSpec spec{3, 16, 16, {}, {}};
+  auto augment = std::make_shared<const transforms::Augmentation>(transforms::Augmentation::preset("strong"));
+  auto batches = [&](int workers, int64_t epoch) {
+    data::LoaderOptions o{8, true, false, workers, 2, 5};
+    o.augment = augment;
+    data::DataLoader loader(ds, spec, o);
+    loader.start_epoch(epoch);
+    std::vector<torch::Tensor> out;
+    while (auto b = loader.next()) {
+      EXPECT_TRUE(b->targets.defined());  // strong mixes batches
+      EXPECT_EQ(b->targets.sizes(), (std::vector<int64_t>{b->images.size(0), 2}));
+      out.push_back(torch::cat({b->images.flatten(), b->targets.flatten()}));
+    }
+    return torch::cat(out);
+  };
+  const auto single = batches(0, 1);
+  EXPECT_TRUE(torch::equal(single, batches(3, 1)));
+  EXPECT_FALSE(torch::equal(single, batches(0, 2)));
+}
+
+}  // namespace
+}  // namespace tlab::test

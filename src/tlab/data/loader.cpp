@@ -9,6 +9,16 @@
 
 namespace tlab::data {
 
+namespace {
+// A well-mixed 64-bit seed from (seed, epoch, position): SplitMix64's finaliser over a combination.
+uint64_t mix_seed(uint64_t seed, int64_t epoch, size_t position) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ULL + uint64_t(epoch) * 0xBF58476D1CE4E5B9ULL + uint64_t(position);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
 DataLoader::DataLoader(DatasetPtr dataset, transforms::InputSpec input, LoaderOptions options)
     : dataset_(std::move(dataset)), input_(std::move(input)), options_(options) {
   TLAB_CHECK(dataset_ != nullptr, "DataLoader: dataset is null");
@@ -38,35 +48,53 @@ void DataLoader::start_epoch(int64_t epoch) {
   ++generation_;
   ready_.clear();
   error_ = nullptr;
-  auto order = std::make_shared<std::vector<size_t>>(dataset_->size());
-  std::iota(order->begin(), order->end(), size_t{0});
+  auto pass = std::make_shared<Pass>();
+  pass->epoch = epoch;
+  pass->order.resize(dataset_->size());
+  std::iota(pass->order.begin(), pass->order.end(), size_t{0});
   if (options_.shuffle) {
     std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<uint64_t>(epoch));
-    std::shuffle(order->begin(), order->end(), rng);
+    std::shuffle(pass->order.begin(), pass->order.end(), rng);
   }
-  order_ = std::move(order);
+  pass_ = std::move(pass);
   next_to_build_ = next_to_deliver_ = 0;
   end_ = num_batches();
   wait_seconds_ = 0;
   cv_.notify_all();
 }
 
-Batch DataLoader::build(size_t k, const std::vector<size_t>& order) const {
+Batch DataLoader::build(size_t k, const Pass& pass) const {
+  const auto& order = pass.order;
   const size_t begin = k * options_.batch_size;
   const size_t end = std::min(begin + options_.batch_size, order.size());
   const int64_t n = static_cast<int64_t>(end - begin);
+  const transforms::Augmentation* augment =
+      options_.augment && !options_.augment->empty() ? options_.augment.get() : nullptr;
   Batch batch;
-  batch.images = torch::empty({n, input_.channels, input_.height, input_.width}, torch::kFloat32);
-  batch.labels = torch::empty({n}, torch::kInt64);
+  const auto cpu = torch::TensorOptions().pinned_memory(options_.pin_memory);
+  batch.images = torch::empty({n, input_.channels, input_.height, input_.width}, cpu.dtype(torch::kFloat32));
+  batch.labels = torch::empty({n}, cpu.dtype(torch::kInt64));
   float* images = batch.images.data_ptr<float>();
   int64_t* labels = batch.labels.data_ptr<int64_t>();
   const size_t stride = static_cast<size_t>(input_.channels) * input_.height * input_.width;
   for (int64_t i = 0; i < n; ++i) {
     const size_t index = order[begin + i];
     Example ex = dataset_->get(index);
-    transforms::to_chw_float(ex.image, input_, images + i * stride);
+    if (augment) {
+      transforms::Rng rng(mix_seed(options_.seed, pass.epoch, begin + i));
+      augment->apply(ex.image, input_, rng, images + i * stride);
+    } else {
+      transforms::to_chw_float(ex.image, input_, images + i * stride);
+    }
     labels[i] = ex.label;
     batch.indices.push_back(index);
+  }
+  if (augment && augment->mix().enabled()) {
+    // Seeded by the batch (a different stream from the samples': position ~k is never a sample's).
+    transforms::Rng rng(mix_seed(options_.seed ^ 0x6d69786d69786d69ULL, pass.epoch, k));
+    batch.targets = transforms::mix_batch(batch.images, batch.labels, int64_t(dataset_->classes().size()), 0.0,
+                                          augment->mix(), rng)
+                        .targets;
   }
   return batch;
 }
@@ -80,12 +108,12 @@ void DataLoader::worker_loop() {
     if (stop_) return;
     const size_t k = next_to_build_++;
     const uint64_t generation = generation_;
-    const auto order = order_;
+    const auto pass = pass_;
     lock.unlock();
     std::optional<Batch> batch;
     std::exception_ptr error;
     try {
-      batch = build(k, *order);
+      batch = build(k, *pass);
     } catch (...) {
       error = std::current_exception();
     }
@@ -107,9 +135,9 @@ std::optional<Batch> DataLoader::next() {
   const size_t k = next_to_deliver_;
   if (workers_.empty()) {
     ++next_to_deliver_;
-    const auto order = order_;
+    const auto pass = pass_;
     lock.unlock();
-    return build(k, *order);
+    return build(k, *pass);
   }
   const auto t0 = std::chrono::steady_clock::now();
   cv_.wait(lock, [&] { return error_ || ready_.count(k) > 0; });

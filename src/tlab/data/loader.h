@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tlab/data/dataset.h"
+#include "tlab/transforms/augment.h"
 #include "tlab/transforms/preprocess.h"
 
 namespace tlab::data {
@@ -22,12 +23,17 @@ struct LoaderOptions {
   bool drop_last = false;  // drop the last partial batch
   int workers = 2;         // threads building batches; 0 builds them in next() on the caller's thread
   int prefetch = 4;        // batches built ahead of the consumer, at most
-  uint64_t seed = 0;       // shuffling seed
+  uint64_t seed = 0;       // shuffling and augmentation seed
+  // Training-time augmentation (null or empty: none). Each sample's random draws are a function of
+  // (seed, epoch, position in the pass), so results do not depend on the worker count.
+  std::shared_ptr<const transforms::Augmentation> augment;
+  bool pin_memory = false;  // batches in page-locked memory, for non-blocking copies to a CUDA device
 };
 
 struct Batch {
   torch::Tensor images;         // [B, C, H, W] float32, preprocessed
   torch::Tensor labels;         // [B] int64
+  torch::Tensor targets;        // [B, classes] soft targets when MixUp/CutMix mixed the batch, else undefined
   std::vector<size_t> indices;  // dataset indices of the samples, in batch order
 };
 
@@ -50,15 +56,19 @@ class DataLoader {
   double wait_seconds() const { return wait_seconds_; }
 
  private:
-  Batch build(size_t batch_index, const std::vector<size_t>& order) const;
   void worker_loop();
 
   DatasetPtr dataset_;
   transforms::InputSpec input_;
   LoaderOptions options_;
-  // This pass's sample order; replaced (never modified) by start_epoch, so a worker still
-  // building a batch of the previous pass keeps reading its own copy.
-  std::shared_ptr<const std::vector<size_t>> order_;
+  struct Pass {
+    int64_t epoch = 0;
+    std::vector<size_t> order;  // sample order
+  };
+  Batch build(size_t batch_index, const Pass& pass) const;
+  // The current pass; replaced (never modified) by start_epoch, so a worker still building a
+  // batch of the previous pass keeps reading its own copy.
+  std::shared_ptr<const Pass> pass_;
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

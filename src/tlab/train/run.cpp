@@ -14,6 +14,7 @@
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 #include "tlab/core/log.h"
+#include "tlab/data/cache.h"
 #include "tlab/data/spec.h"
 #include "tlab/data/split.h"
 #include "tlab/train/checkpoint.h"
@@ -64,6 +65,9 @@ nlohmann::json to_json(const RunOptions& o) {
           {"threads", o.threads},
           {"workers", o.workers},
           {"strict_data", o.strict_data},
+          {"augment", o.augment},
+          {"augmentation", o.augmentation},
+          {"cache_mb", o.cache_mb},
           {"out", o.out}};
 }
 
@@ -89,6 +93,9 @@ RunOptions run_options_from_json(const nlohmann::json& j) {
   o.threads = j.at("threads");
   o.workers = j.at("workers");
   o.strict_data = j.at("strict_data");
+  o.augment = j.value("augment", std::string("none"));
+  o.augmentation = j.value("augmentation", nlohmann::json::object());
+  o.cache_mb = j.value("cache_mb", 0);
   o.out = j.at("out");
   return o;
 }
@@ -188,6 +195,19 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
     std::tie(p.input.mean, p.input.std) = estimate_mean_std(*train, p.input.channels, 2000, o.train.seed);
   }
   p.model_options = {int64_t(train->classes().size()), p.input.channels, p.input.height, p.input.width};
+
+  // Image folders decode files at every access: keep decoded images (shrunk to what preprocessing
+  // and cropping need) in memory. IDX / CIFAR data are in memory already (fixed image size).
+  TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
+  if (o.cache_mb > 0 && !train->image_size()) {
+    auto budget = std::make_shared<data::CacheBudget>(size_t(o.cache_mb) << 20);
+    const int side = p.input.resize > 0 ? p.input.resize : std::max(p.input.height, p.input.width);
+    auto shrink = [side, interpolation = p.input.interpolation](const cv::Mat& img) {
+      return std::min(img.rows, img.cols) > side ? transforms::resize_shorter_side(img, side, interpolation) : img;
+    };
+    for (data::DatasetPtr* d : {&p.train, &p.val, &p.test})
+      if (*d) *d = std::make_shared<data::CachedDataset>(*d, budget, shrink);
+  }
   return p;
 }
 
@@ -207,8 +227,10 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
                              bool resuming, const TrainCallbacks& callbacks) {
   const torch::Device device = resolve_device(o.device);
   set_threads(o.threads);
-  data::LoaderOptions train_loader{o.batch_size, /*shuffle=*/true, /*drop_last=*/false, o.workers, 4, o.train.seed};
-  data::LoaderOptions eval_loader{o.eval_batch_size, false, false, o.workers, 4, 0};
+  const auto augment = std::make_shared<const transforms::Augmentation>(transforms::Augmentation::from_json(o.augmentation));
+  data::LoaderOptions train_loader{o.batch_size, /*shuffle=*/true, /*drop_last=*/false, o.workers, 4, o.train.seed,
+                                   augment, /*pin_memory=*/device.is_cuda()};
+  data::LoaderOptions eval_loader{o.eval_batch_size, false, false, o.workers, 4, 0, nullptr, device.is_cuda()};
   data::DataLoader train(p.train, p.input, train_loader);
   std::unique_ptr<data::DataLoader> val;
   if (p.val) val = std::make_unique<data::DataLoader>(p.val, p.input, eval_loader);
@@ -249,6 +271,7 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   models::model_info(o.model);  // unknown names fail before any data is read
   resolve_device(o.device);
   set_threads(o.threads);
+  o.augmentation = transforms::Augmentation::from_flag(o.augment).to_json();
   if (o.out.empty()) o.out = (fs::path("runs") / (o.model + "-" + timestamp())).string();
   TLAB_CHECK(!fs::exists(fs::path(o.out) / "checkpoints" / "last.pt"), "--out ", o.out,
              ": already holds a run; continue it with --resume ", o.out, " or choose another directory");

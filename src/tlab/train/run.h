@@ -31,6 +31,9 @@ struct RunOptions {
   int threads = 0;                     // LibTorch intra-op threads; 0: one per core
   int workers = 2;                     // loader threads
   bool strict_data = false;            // undecodable / non-image files are errors, not skips
+  std::string augment = "none";        // --augment: a preset (none|light|keras|strong) or FILE.json
+  nlohmann::json augmentation;         // the resolved pipeline (set by run_training; resume reuses it)
+  int cache_mb = 2048;                 // decoded-image cache for image folders, MiB shared by all splits; 0: off
   std::string out;                     // RUN_DIR; empty: runs/<model>-<timestamp>
 };
 

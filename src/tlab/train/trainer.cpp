@@ -8,6 +8,7 @@
 #include "tlab/core/io.h"
 #include "tlab/eval/metrics.h"
 #include "tlab/train/checkpoint.h"
+#include "tlab/transforms/mix.h"
 
 namespace fs = std::filesystem;
 
@@ -89,7 +90,15 @@ EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const Train
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
     optimizer_->zero_grad();
     auto logits = model_->forward(x);
-    auto loss = F::cross_entropy(logits, y, loss_options);
+    torch::Tensor loss;
+    if (batch->targets.defined()) {  // MixUp/CutMix: soft targets, smoothed as cross_entropy would
+      auto t = batch->targets.to(device_, /*non_blocking=*/true);
+      const double ls = options_.label_smoothing;
+      if (ls > 0) t = t * (1.0 - ls) + ls / double(t.size(1));
+      loss = transforms::soft_target_cross_entropy(logits, t);
+    } else {
+      loss = F::cross_entropy(logits, y, loss_options);
+    }
     loss.backward();
     optimizer_->step();
     ++step;

@@ -134,3 +134,19 @@ void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out) {
 }
 
 }  // namespace tlab::transforms
+
+namespace tlab::transforms {
+
+cv::Mat resize_shorter_side(const cv::Mat& image, int side, const std::string& interpolation) {
+  TLAB_CHECK(side > 0, "resize_shorter_side: side must be positive, got ", side);
+  const bool portrait = image.rows > image.cols;
+  const int short_side = portrait ? image.cols : image.rows, long_side = portrait ? image.rows : image.cols;
+  if (short_side == side) return image;
+  const int new_long = int(double(side) * long_side / short_side);
+  const cv::Size size = portrait ? cv::Size(side, new_long) : cv::Size(new_long, side);
+  cv::Mat resized;
+  cv::resize(image, resized, size, 0, 0, cv_interpolation(interpolation, short_side > side));
+  return resized;
+}
+
+}  // namespace tlab::transforms

@@ -40,3 +40,11 @@ void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out);
 cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec);
 
 }  // namespace tlab::transforms
+
+namespace tlab::transforms {
+
+// The image with its shorter side scaled to `side` (aspect kept, the longer side truncated as
+// torchvision's Resize(int) does); returned as is when the shorter side is `side` already.
+cv::Mat resize_shorter_side(const cv::Mat& image, int side, const std::string& interpolation = "auto");
+
+}  // namespace tlab::transforms

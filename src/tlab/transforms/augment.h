@@ -48,6 +48,7 @@
 #include <opencv2/core.hpp>
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -59,7 +60,8 @@ namespace tlab::transforms {
 
 using Rng = std::mt19937_64;
 
-// One image op: uint8 H x W x C in, uint8 out (the size may change only for crops).
+// One image op: uint8 H x W x C in, uint8 out (the size may change only for crops). The input is
+// never modified; the result may share its pixels when the op changes nothing.
 class ImageOp {
  public:
   virtual ~ImageOp() = default;
@@ -103,5 +105,42 @@ class Augmentation {
   MixOptions mix_;
   bool crop_first_ = false;  // image_ops_[0] is random_resized_crop
 };
+
+// ---- Keras ImageDataGenerator's geometry, exposed for tests and tools ----
+
+// One draw of ImageDataGenerator.get_random_transform (pixel units, as Keras's dict).
+struct KerasTransform {
+  double theta = 0;   // rotation, degrees (positive turns the content clockwise on screen)
+  double tx = 0;      // shift along rows (height), pixels: output(r, c) = input(r + tx, c),
+                      // so a positive tx moves the content up
+  double ty = 0;      // shift along columns (width), pixels: a positive ty moves the content left
+  double shear = 0;   // degrees: output(r, c) = input(r - sin(s) (c - oc), cos(s) (c - oc) + oc)
+  double zx = 1;      // zoom along rows (Keras's name): > 1 shows more of the image (content shrinks)
+  double zy = 1;      // zoom along columns
+  bool flip_horizontal = false;  // mirror left-right (after the warp, as Keras; folded into it)
+  bool flip_vertical = false;    // mirror top-bottom
+  std::optional<double> channel_shift_intensity;  // added to every channel, clipped to the image's
+                                                   // own min/max (Keras apply_channel_shift)
+  std::optional<double> brightness;  // Keras apply_brightness_shift: stretch to 0..255 (array_to_img),
+                                     // then PIL ImageEnhance.Brightness (multiply, truncate, clip)
+};
+
+// The 3x3 matrix that maps an output position (row, col, 1) to the input position it samples
+// (scipy.ndimage.affine_transform's convention), flips included: Keras's
+// rotation * shift * shear * zoom offset to the centre (h/2 + 0.5, w/2 + 0.5) as its
+// transform_matrix_offset_center, then times the flips (col -> w-1-col, row -> h-1-row).
+cv::Matx33d keras_transform_matrix(const KerasTransform& t, int height, int width);
+
+// Border handling of the keras op (and random_crop): "nearest" (a a a | a b c d | d d d),
+// "constant" (cval), "reflect" (d c b a | a b c d | d c b a) and "wrap" (a b c d | a b c d).
+// Returns the OpenCV border type; throws std::invalid_argument naming `where` for other names.
+int keras_border_mode(const std::string& fill_mode, const std::string& where = "fill_mode");
+
+// Applies `t` to a uint8 H x W x C image: one cv::warpAffine (bilinear, WARP_INVERSE_MAP) with
+// keras_transform_matrix (none for the identity, cv::flip for a pure flip), then the channel
+// shift and the brightness as one lookup table. `image` is not modified; when `t` changes nothing
+// the result shares its pixels.
+cv::Mat apply_keras_transform(const cv::Mat& image, const KerasTransform& t, const std::string& fill_mode = "nearest",
+                              double cval = 0);
 
 }  // namespace tlab::transforms

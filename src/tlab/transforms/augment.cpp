@@ -138,7 +138,7 @@ class FlipOp : public ImageOp {
   double p_ = 0.5;
 };
 
-// torchvision RandomResizedCrop.get_params: (top, left, height, width) of the crop.
+// torchvision RandomResizedCrop.get_params: the crop (top, left, height, width) as a cv::Rect.
 cv::Rect resized_crop_box(int height, int width, Range scale, Range ratio, Rng& rng) {
   const double area = double(height) * width;
   const double log_lo = std::log(ratio.first), log_hi = std::log(ratio.second);

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include "tlab/core/error.h"
 #include "tlab/transforms/augment_internal.h"
@@ -57,7 +56,8 @@ double get_number(const json& j, const std::string& op, const char* key, double 
 int get_int(const json& j, const std::string& op, const char* key, int def) {
   if (!j.contains(key)) return def;
   const json& v = j.at(key);
-  const bool integral = v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+  const bool integral =
+      v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
   TLAB_CHECK(integral && std::abs(v.get<double>()) < 1e9, where(op), ": ", key, " must be an integer, got ", v.dump());
   return int(v.get<double>());
 }
@@ -138,7 +138,7 @@ class FlipOp : public ImageOp {
   double p_ = 0.5;
 };
 
-// torchvision RandomResizedCrop.get_params: (top, left, height, width) of the crop.
+// torchvision RandomResizedCrop.get_params: the crop (top, left, height, width) as a cv::Rect.
 cv::Rect resized_crop_box(int height, int width, Range scale, Range ratio, Rng& rng) {
   const double area = double(height) * width;
   const double log_lo = std::log(ratio.first), log_hi = std::log(ratio.second);
@@ -171,8 +171,8 @@ class RandomResizedCropOp : public ImageOp {
     check_keys(j, op, {"op", "scale", "ratio"});
     scale_ = get_range(j, op, "scale", {0.08, 1.0});
     ratio_ = get_range(j, op, "ratio", {0.75, 4.0 / 3.0});
-    TLAB_CHECK(scale_.first >= 0 && scale_.second > 0, where(op), ": scale must be [lo, hi] with 0 <= lo <= hi and hi > 0, got [",
-               scale_.first, ", ", scale_.second, "]");
+    TLAB_CHECK(scale_.first >= 0 && scale_.second > 0, where(op),
+               ": scale must be [lo, hi] with 0 <= lo <= hi and hi > 0, got [", scale_.first, ", ", scale_.second, "]");
     TLAB_CHECK(ratio_.first > 0, where(op), ": ratio must be [lo, hi] with 0 < lo <= hi, got [", ratio_.first, ", ",
                ratio_.second, "]");
   }
@@ -188,7 +188,9 @@ class RandomResizedCropOp : public ImageOp {
     return convert_channels(out, spec.channels);
   }
   json to_json() const override {
-    return {{"op", "random_resized_crop"}, {"scale", {scale_.first, scale_.second}}, {"ratio", {ratio_.first, ratio_.second}}};
+    return {{"op", "random_resized_crop"},
+            {"scale", {scale_.first, scale_.second}},
+            {"ratio", {ratio_.first, ratio_.second}}};
   }
 
  private:
@@ -253,14 +255,16 @@ class ColorJitterOp : public ImageOp {
     check_keys(j, op, {"op", "brightness", "contrast", "saturation", "hue"});
     const char* names[3] = {"brightness", "contrast", "saturation"};
     for (int i = 0; i < 3; ++i) {
-      if (j.contains(names[i]) && j.at(names[i]).is_number()) check_non_negative(j.at(names[i]).get<double>(), op, names[i]);
+      if (j.contains(names[i]) && j.at(names[i]).is_number())
+        check_non_negative(j.at(names[i]).get<double>(), op, names[i]);
       factors_[i] = get_range(j, op, names[i], {1, 1}, factor_from_number);
       check_non_negative(factors_[i].first, op, names[i]);
     }
     if (j.contains("hue") && j.at("hue").is_number()) check_non_negative(j.at("hue").get<double>(), op, "hue");
     hue_ = get_range(j, op, "hue", {0, 0}, hue_from_number);
-    TLAB_CHECK(hue_.first >= -0.5 && hue_.second <= 0.5, where(op), ": hue must be a number in [0, 0.5] or [lo, hi] "
-               "within [-0.5, 0.5], got [", hue_.first, ", ", hue_.second, "]");
+    TLAB_CHECK(hue_.first >= -0.5 && hue_.second <= 0.5, where(op),
+               ": hue must be a number in [0, 0.5] or [lo, hi] within [-0.5, 0.5], got [", hue_.first, ", ",
+               hue_.second, "]");
   }
   cv::Mat apply(const cv::Mat& image, const InputSpec&, Rng& rng) const override {
     // torchvision ColorJitter.get_params: a random order (randperm(4)), then the four factors.
@@ -274,18 +278,29 @@ class ColorJitterOp : public ImageOp {
       const bool identity = k < 3 ? factors_[k] == Range{1, 1} : hue_ == Range{0, 0};
       if (identity) continue;  // torchvision leaves unset adjustments out
       switch (k) {
-        case 0: img = adjust_brightness(img, f[0]); break;
-        case 1: img = adjust_contrast(img, f[1]); break;
-        case 2: if (img.channels() == 3) img = adjust_saturation(img, f[2]); break;
-        case 3: if (img.channels() == 3) img = adjust_hue(img, f[3]); break;
+        case 0:
+          img = adjust_brightness(img, f[0]);
+          break;
+        case 1:
+          img = adjust_contrast(img, f[1]);
+          break;
+        case 2:
+          if (img.channels() == 3) img = adjust_saturation(img, f[2]);
+          break;
+        case 3:
+          if (img.channels() == 3) img = adjust_hue(img, f[3]);
+          break;
       }
     }
     return img;
   }
   json to_json() const override {
     auto pair = [](const Range& r) { return json{r.first, r.second}; };
-    return {{"op", "color_jitter"}, {"brightness", pair(factors_[0])}, {"contrast", pair(factors_[1])},
-            {"saturation", pair(factors_[2])}, {"hue", pair(hue_)}};
+    return {{"op", "color_jitter"},
+            {"brightness", pair(factors_[0])},
+            {"contrast", pair(factors_[1])},
+            {"saturation", pair(factors_[2])},
+            {"hue", pair(hue_)}};
   }
 
  private:
@@ -338,8 +353,11 @@ class RandomErasingOp : public SampleOp {
     }
   }
   json to_json() const override {
-    return {{"op", "random_erasing"}, {"p", p_}, {"scale", {scale_.first, scale_.second}},
-            {"ratio", {ratio_.first, ratio_.second}}, {"value", value_}};
+    return {{"op", "random_erasing"},
+            {"p", p_},
+            {"scale", {scale_.first, scale_.second}},
+            {"ratio", {ratio_.first, ratio_.second}},
+            {"value", value_}};
   }
 
  private:
@@ -389,10 +407,9 @@ struct OpEntry {
 const std::vector<std::pair<std::string, OpEntry>>& op_table() {
   static const std::vector<std::pair<std::string, OpEntry>> table = {
       {"keras", {make_keras, nullptr}},
-      {"random_resized_crop", {[](const json& j) -> std::shared_ptr<const ImageOp> {
-                                 return std::make_shared<RandomResizedCropOp>(j);
-                               },
-                               nullptr}},
+      {"random_resized_crop",
+       {[](const json& j) -> std::shared_ptr<const ImageOp> { return std::make_shared<RandomResizedCropOp>(j); },
+        nullptr}},
       {"random_crop",
        {[](const json& j) -> std::shared_ptr<const ImageOp> { return std::make_shared<RandomCropOp>(j); }, nullptr}},
       {"horizontal_flip",
@@ -404,9 +421,11 @@ const std::vector<std::pair<std::string, OpEntry>>& op_table() {
       {"rand_augment", {make_rand_augment, nullptr}},
       {"trivial_augment_wide", {make_trivial_augment_wide, nullptr}},
       {"random_erasing",
-       {nullptr, [](const json& j) -> std::shared_ptr<const SampleOp> { return std::make_shared<RandomErasingOp>(j); }}},
+       {nullptr,
+        [](const json& j) -> std::shared_ptr<const SampleOp> { return std::make_shared<RandomErasingOp>(j); }}},
       {"gaussian_noise",
-       {nullptr, [](const json& j) -> std::shared_ptr<const SampleOp> { return std::make_shared<GaussianNoiseOp>(j); }}},
+       {nullptr,
+        [](const json& j) -> std::shared_ptr<const SampleOp> { return std::make_shared<GaussianNoiseOp>(j); }}},
   };
   return table;
 }
@@ -475,8 +494,8 @@ Augmentation Augmentation::from_json(const json& config) {
       const std::string name = o.at("op").get<std::string>();
       const auto& table = detail::op_table();
       const auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == name; });
-      TLAB_CHECK(it != table.end(), "augmentation config: unknown op '", name, "' in ops[", i, "] (expected one of: ",
-                 detail::op_names(), ")");
+      TLAB_CHECK(it != table.end(), "augmentation config: unknown op '", name, "' in ops[", i,
+                 "] (expected one of: ", detail::op_names(), ")");
       if (it->second.image) {
         TLAB_CHECK(first_sample_op.empty(), "augmentation config: the image op '", name, "' (ops[", i,
                    "]) comes after the sample op '", first_sample_op,
@@ -527,8 +546,8 @@ Augmentation Augmentation::from_flag(const std::string& value) {
     config = json::parse(in);
   } catch (const json::exception& e) {
     throw std::invalid_argument(str_cat("augmentation file '", value, "': not valid JSON (", e.what(),
-                                        "); expected the JSON form of docs/AUGMENTATION.md or a preset (",
-                                        kPresetNames, ")"));
+                                        "); expected the JSON form of docs/AUGMENTATION.md or a preset (", kPresetNames,
+                                        ")"));
   }
   try {
     return from_json(config);
@@ -567,10 +586,14 @@ cv::Mat Augmentation::apply_image(const cv::Mat& image, const InputSpec& spec, R
 
 void Augmentation::apply(const cv::Mat& image, const InputSpec& spec, Rng& rng, float* out) const {
   const cv::Mat img = apply_image(image, spec, rng);
-  // The image is at the input size already: to_chw_float must not resize or crop it again.
-  InputSpec at_size = spec;
-  at_size.resize = 0;
-  to_chw_float(img, at_size, out);
+  if (spec.resize == 0) {
+    to_chw_float(img, spec, out);
+  } else {
+    // The image is at the input size already: to_chw_float must not resize or crop it again.
+    InputSpec at_size = spec;
+    at_size.resize = 0;
+    to_chw_float(img, at_size, out);
+  }
   for (const auto& op : sample_ops_) op->apply(out, spec, rng);
 }
 

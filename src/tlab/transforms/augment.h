@@ -114,7 +114,8 @@ struct KerasTransform {
   double tx = 0;      // shift along rows (height), pixels: output(r, c) = input(r + tx, c),
                       // so a positive tx moves the content up
   double ty = 0;      // shift along columns (width), pixels: a positive ty moves the content left
-  double shear = 0;   // degrees: output(r, c) = input(r - sin(s) (c - oc), cos(s) (c - oc) + oc)
+  double shear = 0;   // degrees: output(r, c) = input(r - sin(s) (c - oc), cos(s) (c - oc) + oc),
+                      // oc = width / 2 + 0.5 (Keras's centre column)
   double zx = 1;      // zoom along rows (Keras's name): > 1 shows more of the image (content shrinks)
   double zy = 1;      // zoom along columns
   bool flip_horizontal = false;  // mirror left-right (after the warp, as Keras; folded into it)

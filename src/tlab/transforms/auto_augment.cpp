@@ -30,9 +30,7 @@ enum class AugOp {
 };
 constexpr int kNumOps = 14;  // _augmentation_space's entries, in its order
 
-bool has_magnitude(AugOp op) {
-  return op != AugOp::kIdentity && op != AugOp::kAutoContrast && op != AugOp::kEqualize;
-}
+bool has_magnitude(AugOp op) { return op != AugOp::kIdentity && op != AugOp::kAutoContrast && op != AugOp::kEqualize; }
 
 bool is_signed(AugOp op) { return op >= AugOp::kShearX && op <= AugOp::kSharpness; }
 
@@ -123,8 +121,8 @@ class RandAugmentOp : public ImageOp {
     magnitude_ = get_int(j, op, "magnitude", 9);
     bins_ = get_bins(j, op);
     TLAB_CHECK(num_ops_ >= 0, "augment op 'rand_augment': num_ops must be >= 0, got ", num_ops_);
-    TLAB_CHECK(magnitude_ >= 0 && magnitude_ < bins_, "augment op 'rand_augment': magnitude must be in [0, ",
-               bins_ - 1, "] (num_magnitude_bins - 1), got ", magnitude_);
+    TLAB_CHECK(magnitude_ >= 0 && magnitude_ < bins_, "augment op 'rand_augment': magnitude must be in [0, ", bins_ - 1,
+               "] (num_magnitude_bins - 1), got ", magnitude_);
   }
 
   cv::Mat apply(const cv::Mat& image, const InputSpec&, Rng& rng) const override {
@@ -162,9 +160,7 @@ class TrivialAugmentWideOp : public ImageOp {
     return apply_op(image, op, m);
   }
 
-  nlohmann::json to_json() const override {
-    return {{"op", "trivial_augment_wide"}, {"num_magnitude_bins", bins_}};
-  }
+  nlohmann::json to_json() const override { return {{"op", "trivial_augment_wide"}, {"num_magnitude_bins", bins_}}; }
 
  private:
   int bins_ = 31;
@@ -172,9 +168,7 @@ class TrivialAugmentWideOp : public ImageOp {
 
 }  // namespace
 
-std::shared_ptr<const ImageOp> make_rand_augment(const nlohmann::json& j) {
-  return std::make_shared<RandAugmentOp>(j);
-}
+std::shared_ptr<const ImageOp> make_rand_augment(const nlohmann::json& j) { return std::make_shared<RandAugmentOp>(j); }
 
 std::shared_ptr<const ImageOp> make_trivial_augment_wide(const nlohmann::json& j) {
   return std::make_shared<TrivialAugmentWideOp>(j);

@@ -100,8 +100,7 @@ cv::Mat apply_keras_transform(const cv::Mat& image, const KerasTransform& t, con
     // column: Keras's (row, col) matrix with its rows and columns swapped.
     const cv::Matx23d a(m(1, 1), m(1, 0), m(1, 2),  //
                         m(0, 1), m(0, 0), m(0, 2));
-    cv::warpAffine(image, out, a, image.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, border,
-                   cv::Scalar::all(cval));
+    cv::warpAffine(image, out, a, image.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, border, cv::Scalar::all(cval));
   }
   if (t.channel_shift_intensity || t.brightness) {
     double lo = 0, hi = 0;
@@ -131,16 +130,18 @@ class KerasOp : public ImageOp {
     height_shift_ = get_number(j, op, "height_shift_range", 0);
     shear_ = get_number(j, op, "shear_range", 0);
     channel_shift_ = get_number(j, op, "channel_shift_range", 0);
-    for (const auto& [key, v] : std::initializer_list<std::pair<const char*, double>>{
-             {"rotation_range", rotation_},
-             {"width_shift_range", width_shift_},
-             {"height_shift_range", height_shift_},
-             {"shear_range", shear_},
-             {"channel_shift_range", channel_shift_}})
+    for (const auto& [key, v] :
+         std::initializer_list<std::pair<const char*, double>>{{"rotation_range", rotation_},
+                                                               {"width_shift_range", width_shift_},
+                                                               {"height_shift_range", height_shift_},
+                                                               {"shear_range", shear_},
+                                                               {"channel_shift_range", channel_shift_}})
       check_non_negative(v, op, key);
     zoom_ = get_range(j, op, "zoom_range", {1, 1}, zoom_from_number);
-    TLAB_CHECK(zoom_.first > 0, "augment op 'keras': zoom_range must stay above 0 (a number z < 1 or [lo, hi] with "
-               "lo > 0), got [", zoom_.first, ", ", zoom_.second, "]");
+    TLAB_CHECK(zoom_.first > 0,
+               "augment op 'keras': zoom_range must stay above 0 (a number z < 1 or [lo, hi] with "
+               "lo > 0), got [",
+               zoom_.first, ", ", zoom_.second, "]");
     horizontal_flip_ = get_bool(j, op, "horizontal_flip", false);
     vertical_flip_ = get_bool(j, op, "vertical_flip", false);
     fill_mode_ = get_string(j, op, "fill_mode", "nearest");
@@ -172,18 +173,19 @@ class KerasOp : public ImageOp {
   }
 
   nlohmann::json to_json() const override {
-    return {{"op", "keras"},
-            {"rotation_range", rotation_},
-            {"width_shift_range", width_shift_},
-            {"height_shift_range", height_shift_},
-            {"shear_range", shear_},
-            {"zoom_range", {zoom_.first, zoom_.second}},
-            {"horizontal_flip", horizontal_flip_},
-            {"vertical_flip", vertical_flip_},
-            {"fill_mode", fill_mode_},
-            {"cval", cval_},
-            {"brightness_range", brightness_ ? nlohmann::json{brightness_->first, brightness_->second} : nlohmann::json()},
-            {"channel_shift_range", channel_shift_}};
+    return {
+        {"op", "keras"},
+        {"rotation_range", rotation_},
+        {"width_shift_range", width_shift_},
+        {"height_shift_range", height_shift_},
+        {"shear_range", shear_},
+        {"zoom_range", {zoom_.first, zoom_.second}},
+        {"horizontal_flip", horizontal_flip_},
+        {"vertical_flip", vertical_flip_},
+        {"fill_mode", fill_mode_},
+        {"cval", cval_},
+        {"brightness_range", brightness_ ? nlohmann::json{brightness_->first, brightness_->second} : nlohmann::json()},
+        {"channel_shift_range", channel_shift_}};
   }
 
  private:

@@ -280,5 +280,137 @@ TEST(Preprocess, InterpolationNamesAreChecked) {
   }
 }
 
+// ---- Denoising ---------------------------------------------------------------------------------
+
+// A flat grey (128) picture with Gaussian noise of standard deviation 12 (the defaults suit moderate
+// noise: nlmeans' h = 10 should be near the noise's standard deviation).
+cv::Mat noisy_flat(int channels) {
+  cv::Mat noise(96, 96, CV_32FC(channels));
+  cv::RNG rng(11);
+  rng.fill(noise, cv::RNG::NORMAL, 128, 12);
+  cv::Mat img;
+  noise.convertTo(img, CV_8U);
+  return img;
+}
+
+double noise_std(const cv::Mat& img) {
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(img.reshape(1), mean, stddev);
+  return stddev[0];
+}
+
+InputSpec same_size_spec(int channels, const std::string& method, int size = 0, float strength = 0) {
+  InputSpec spec;
+  spec.channels = channels;
+  spec.height = spec.width = 96;  // no resizing: the output is the denoised image
+  spec.denoise = method;
+  spec.denoise_size = size;
+  spec.denoise_strength = strength;
+  return spec;
+}
+
+TEST(Denoise, EveryMethodReducesNoiseOnAFlatImage) {
+  for (int channels : {3, 1}) {
+    const cv::Mat img = noisy_flat(channels);
+    const double before = noise_std(img);
+    ASSERT_NEAR(before, 12, 1);
+    for (const char* method : {"gaussian", "median", "bilateral", "nlmeans"}) {
+      const cv::Mat out = transforms::resize_and_crop(img, same_size_spec(channels, method));
+      ASSERT_EQ(out.size(), img.size());
+      ASSERT_EQ(out.type(), img.type());
+      const double after = noise_std(out);
+      EXPECT_LT(after, 0.7 * before) << method << " on " << channels << " channels: std " << before << " -> " << after;
+      EXPECT_NEAR(cv::mean(out.reshape(1))[0], 128, 3) << method;  // the level stays
+    }
+    // A larger kernel or strength removes more.
+    const double k3 = noise_std(transforms::resize_and_crop(img, same_size_spec(channels, "gaussian", 3)));
+    const double k9 = noise_std(transforms::resize_and_crop(img, same_size_spec(channels, "gaussian", 9, 3)));
+    EXPECT_LT(k9, k3);
+    const double h5 = noise_std(transforms::resize_and_crop(img, same_size_spec(channels, "nlmeans", 0, 5)));
+    const double h30 = noise_std(transforms::resize_and_crop(img, same_size_spec(channels, "nlmeans", 0, 30)));
+    EXPECT_LT(h30, h5);
+  }
+}
+
+TEST(Denoise, NoneIsTheIdentity) {
+  const cv::Mat img = noisy_flat(3);
+  const cv::Mat out = transforms::resize_and_crop(img, same_size_spec(3, "none"));
+  EXPECT_EQ(cv::norm(img, out, cv::NORM_INF), 0);
+  EXPECT_EQ(InputSpec().denoise, "none");
+}
+
+TEST(Denoise, RunsBeforeResizing) {
+  // Median 5 then shrinking 4x differs from shrinking alone, and equals doing the two by hand.
+  const cv::Mat img = noise_picture(400, 300, 3, 9);
+  InputSpec spec = transforms::imagenet_spec(75, 64);
+  spec.denoise = "median";
+  spec.denoise_size = 5;
+  cv::Mat by_hand;
+  cv::medianBlur(img, by_hand, 5);
+  InputSpec plain = spec;
+  plain.denoise = "none";
+  plain.denoise_size = 0;
+  const cv::Mat expected = transforms::resize_and_crop(by_hand, plain);
+  EXPECT_EQ(cv::norm(transforms::resize_and_crop(img, spec), expected, cv::NORM_INF), 0);
+  EXPECT_GT(cv::norm(transforms::resize_and_crop(img, plain), expected, cv::NORM_INF), 0);
+}
+
+TEST(Denoise, JsonRoundTripAndOldJson) {
+  InputSpec spec = transforms::imagenet_spec(256, 224, "bicubic");
+  spec.denoise = "bilateral";
+  spec.denoise_size = 7;
+  spec.denoise_strength = 30.5f;
+  const auto j = transforms::to_json(spec);
+  EXPECT_EQ(j.at("denoise"), "bilateral");
+  const InputSpec back = transforms::input_spec_from_json(j);
+  EXPECT_EQ(back.denoise, "bilateral");
+  EXPECT_EQ(back.denoise_size, 7);
+  EXPECT_EQ(back.denoise_strength, 30.5f);
+  EXPECT_EQ(back.interpolation, "bicubic");
+  EXPECT_EQ(back.resize, 256);
+  EXPECT_EQ(back.mean, spec.mean);
+  // JSON written before the denoise keys existed (a checkpoint's "input").
+  const auto old = nlohmann::json::parse(R"({"channels": 3, "height": 224, "width": 224, "mean": [0.485, 0.456, 0.406],
+      "std": [0.229, 0.224, 0.225], "resize": 256, "interpolation": "bilinear", "bgr": false, "scale": 0.00392156862})");
+  const InputSpec loaded = transforms::input_spec_from_json(old);
+  EXPECT_EQ(loaded.denoise, "none");
+  EXPECT_EQ(loaded.denoise_size, 0);
+  EXPECT_EQ(loaded.denoise_strength, 0.f);
+  EXPECT_EQ(loaded.resize, 256);
+}
+
+void expect_invalid(const nlohmann::json& j, const std::vector<std::string>& parts) {
+  try {
+    transforms::input_spec_from_json(j);
+    ADD_FAILURE() << "accepted " << j.dump();
+  } catch (const std::invalid_argument& e) {
+    for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << " lacks " << p;
+  }
+}
+
+TEST(Denoise, BadSettingsAreClearErrors) {
+  const auto base = transforms::to_json(transforms::imagenet_spec());
+  auto with = [&](const nlohmann::json& patch) {
+    auto j = base;
+    j.update(patch);
+    return j;
+  };
+  expect_invalid(with({{"denoise", "wavelet"}}), {"denoise", "wavelet", "none, gaussian, median, bilateral or nlmeans"});
+  expect_invalid(with({{"denoise", "median"}, {"denoise_size", 4}}), {"odd", "4"});
+  expect_invalid(with({{"denoise", "gaussian"}, {"denoise_size", 6}}), {"odd", "6"});
+  expect_invalid(with({{"denoise", "nlmeans"}, {"denoise_size", 20}}), {"search window", "20"});
+  expect_invalid(with({{"denoise", "median"}, {"denoise_strength", 2}}), {"median", "no strength"});
+  expect_invalid(with({{"denoise", "none"}, {"denoise_size", 5}}), {"'none'", "denoise_size 5"});
+  expect_invalid(with({{"denoise", "bilateral"}, {"denoise_size", -1}}), {"denoise_size", "-1"});
+  expect_invalid(with({{"denoise", "bilateral"}, {"denoise_strength", -2}}), {"denoise_strength", "-2"});
+  expect_invalid(with({{"denoise_size", "5"}}), {"'denoise_size' must be an integer", "\"5\""});
+  expect_invalid(with({{"denoise", 3}}), {"'denoise' must be a string"});
+  expect_invalid(with({{"denoise_strength", "high"}}), {"'denoise_strength' must be a number"});
+  expect_invalid(with({{"interpolation", "lanczos"}}), {"interpolation", "lanczos"});
+  // Straight through resize_and_crop too.
+  InputSpec spec = same_size_spec(3, "blur");
+  EXPECT_THROW(transforms::resize_and_crop(noisy_flat(3), spec), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace tlab::test

@@ -1,6 +1,7 @@
 #include "tlab/transforms/preprocess.h"
 
 #include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -11,10 +12,39 @@
 namespace tlab::transforms {
 
 nlohmann::json to_json(const InputSpec& s) {
-  return {{"channels", s.channels}, {"height", s.height}, {"width", s.width},       {"mean", s.mean},
-          {"std", s.std},           {"resize", s.resize}, {"interpolation", s.interpolation},
-          {"bgr", s.bgr},           {"scale", s.scale}};
+  return {{"channels", s.channels},   {"height", s.height},
+          {"width", s.width},         {"mean", s.mean},
+          {"std", s.std},             {"resize", s.resize},
+          {"interpolation", s.interpolation}, {"bgr", s.bgr},
+          {"scale", s.scale},         {"denoise", s.denoise},
+          {"denoise_size", s.denoise_size}, {"denoise_strength", s.denoise_strength}};
 }
+
+namespace {
+
+// The optional keys, type-checked so that a wrong type names the key (nlohmann's own message does not).
+std::string optional_string(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  TLAB_CHECK(it->is_string(), "input spec: '", key, "' must be a string, got ", it->dump());
+  return it->get<std::string>();
+}
+
+int optional_int(const nlohmann::json& j, const char* key, int fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  TLAB_CHECK(it->is_number_integer(), "input spec: '", key, "' must be an integer, got ", it->dump());
+  return it->get<int>();
+}
+
+float optional_float(const nlohmann::json& j, const char* key, float fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  TLAB_CHECK(it->is_number(), "input spec: '", key, "' must be a number, got ", it->dump());
+  return it->get<float>();
+}
+
+}  // namespace
 
 InputSpec input_spec_from_json(const nlohmann::json& j) {
   TLAB_CHECK(j.is_object(), "input spec: expected a JSON object, got ", j.dump());
@@ -28,6 +58,9 @@ InputSpec input_spec_from_json(const nlohmann::json& j) {
   s.interpolation = j.value("interpolation", std::string("auto"));
   s.bgr = j.value("bgr", false);
   s.scale = j.value("scale", 1.0f / 255);
+  s.denoise = optional_string(j, "denoise", s.denoise);
+  s.denoise_size = optional_int(j, "denoise_size", s.denoise_size);
+  s.denoise_strength = optional_float(j, "denoise_strength", s.denoise_strength);
   validate(s);
   return s;
 }
@@ -246,6 +279,7 @@ cv::Mat resample(const cv::Mat& image, cv::Size size, ResampleFilter filter, cv:
 namespace {
 
 const char* const kInterpolations = "auto, bilinear, bicubic, nearest or area";
+const char* const kDenoiseMethods = "none, gaussian, median, bilateral or nlmeans";
 
 // Resizes to `size` and returns the part `crop`, with the spec's interpolation.
 cv::Mat resize_crop(const cv::Mat& img, cv::Size size, cv::Rect crop, const std::string& name, bool shrinking) {
@@ -255,6 +289,33 @@ cv::Mat resize_crop(const cv::Mat& img, cv::Size size, cv::Rect crop, const std:
   cv::Mat resized;  // "area", and "auto" when shrinking
   cv::resize(img, resized, size, 0, 0, cv::INTER_AREA);
   return resized(crop);
+}
+
+cv::Mat denoised(const cv::Mat& img, const InputSpec& s) {
+  if (s.denoise == "none") return img;
+  cv::Mat out;
+  if (s.denoise == "gaussian") {
+    const int k = s.denoise_size > 0 ? s.denoise_size : 5;
+    cv::GaussianBlur(img, out, cv::Size(k, k), s.denoise_strength, s.denoise_strength);
+  } else if (s.denoise == "median") {
+    cv::medianBlur(img, out, s.denoise_size > 0 ? s.denoise_size : 3);
+  } else if (s.denoise == "bilateral") {
+    const double sigma = s.denoise_strength > 0 ? s.denoise_strength : 75.0;
+    cv::bilateralFilter(img, out, s.denoise_size > 0 ? s.denoise_size : 9, sigma, sigma);
+  } else {  // nlmeans
+    const float h = s.denoise_strength > 0 ? s.denoise_strength : 10.f;
+    const int search = s.denoise_size > 0 ? s.denoise_size : 21;
+    if (img.channels() == 1) {
+      cv::fastNlMeansDenoising(img, out, h, 7, search);
+    } else {
+      // The coloured variant works in Lab converted from BGR: give it BGR.
+      cv::Mat bgr;
+      cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
+      cv::fastNlMeansDenoisingColored(bgr, out, h, h, 7, search);
+      cv::cvtColor(out, out, cv::COLOR_BGR2RGB);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -270,6 +331,24 @@ void validate(const InputSpec& spec) {
   const std::string& interp = spec.interpolation;
   TLAB_CHECK(interp == "auto" || interp == "bilinear" || interp == "bicubic" || interp == "nearest" || interp == "area",
              "input spec: interpolation: expected ", kInterpolations, ", got '", interp, "'");
+
+  const std::string& m = spec.denoise;
+  TLAB_CHECK(m == "none" || m == "gaussian" || m == "median" || m == "bilateral" || m == "nlmeans",
+             "input spec: denoise: expected ", kDenoiseMethods, ", got '", m, "'");
+  const int size = spec.denoise_size;
+  const float strength = spec.denoise_strength;
+  TLAB_CHECK(size >= 0 && size <= 255, "input spec: denoise_size must be 0 (the method's default) to 255, got ", size);
+  TLAB_CHECK(std::isfinite(strength) && strength >= 0, "input spec: denoise_strength must be >= 0 (0: the method's default), got ",
+             strength);
+  if (m == "none")
+    TLAB_CHECK(size == 0 && strength == 0, "input spec: denoise_size ", size, " / denoise_strength ", strength,
+               " are set but denoise is 'none'; choose a method (", kDenoiseMethods, ") or leave them 0");
+  if (m == "gaussian" || m == "median" || m == "nlmeans")
+    TLAB_CHECK(size == 0 || size % 2 == 1, "input spec: denoise ", m, " needs an odd denoise_size (",
+               m == "nlmeans" ? "search window" : "kernel side", "), got ", size);
+  if (m == "median")
+    TLAB_CHECK(size != 1 && strength == 0, "input spec: denoise median takes an aperture (denoise_size, odd, >= 3) ",
+               "and no strength; got size ", size, ", strength ", strength);
 }
 
 cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec) {
@@ -286,6 +365,7 @@ cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec) {
       cv::cvtColor(img, converted, img.channels() == 4 ? cv::COLOR_RGBA2RGB : cv::COLOR_GRAY2RGB);
     img = converted;
   }
+  img = denoised(img, spec);
   if (spec.resize > 0) {
     // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
     // (its size is truncated, as torchvision does).

@@ -28,15 +28,30 @@ struct InputSpec {
                              //   auto      area when shrinking, else bilinear
   bool bgr = false;          // true: channel order B, G, R (Caffe-trained weights)
   float scale = 1.0f / 255;  // pixel multiplier applied before mean/std (Caffe: 1, pixels stay 0-255)
+  // Optional denoising, applied after colour conversion and before resizing (so at full resolution:
+  // nlmeans on a 12-megapixel photo takes seconds; decode at reduced scale first, see
+  // data::DecodeOptions::min_side). A size or strength of 0 takes the method's default:
+  //   method     denoise_size (default)                 denoise_strength (default)
+  //   none       must be 0                              must be 0
+  //   gaussian   odd kernel side (5)                    sigma (0: from the kernel side, 1.1 for 5)
+  //   median     odd aperture (3)                       must be 0
+  //   bilateral  pixel neighbourhood diameter (9)       sigmaColor = sigmaSpace (75)
+  //   nlmeans    odd search window (21; template 7)     filter strength h, also for colour (10);
+  //                                                     best near the noise's standard deviation
+  // (cv::GaussianBlur, medianBlur, bilateralFilter, fastNlMeansDenoising / ...Colored.)
+  std::string denoise = "none";  // none | gaussian | median | bilateral | nlmeans
+  int denoise_size = 0;          // see the table above; 0: the method's default
+  float denoise_strength = 0;    // see the table above; 0: the method's default
 };
 
 nlohmann::json to_json(const InputSpec& spec);
-// Reads what to_json writes. Keys added later (resize, interpolation, bgr, scale) may be missing:
-// they take their defaults, so older checkpoints load. Throws std::invalid_argument for a bad value.
+// Reads what to_json writes. Keys added later (denoise, denoise_size, denoise_strength, and resize,
+// interpolation, bgr, scale before them) may be missing: they take their defaults, so older
+// checkpoints load. Throws std::invalid_argument naming the key for a wrong type or a bad value.
 InputSpec input_spec_from_json(const nlohmann::json& j);
 
 // Throws std::invalid_argument, naming the field, when `spec` is inconsistent (channels not 1 or 3,
-// mean/std of the wrong length, an unknown interpolation).
+// mean/std of the wrong length, an unknown interpolation or denoise method, a bad denoise size...).
 void validate(const InputSpec& spec);
 
 // torchvision's ImageNet preprocessing: RGB, shorter side `resize`, centre crop `crop`,
@@ -49,7 +64,7 @@ InputSpec caffe_spec(int resize = 256, int crop = 224);
 // channels*height*width floats: out[c] = (pixel[c] * scale - mean[c]) / std[c].
 void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out);
 
-// The pixel part alone: colour conversion, resize and centre crop, as uint8 HxWxC.
+// The pixel part alone: colour conversion, denoising, resize and centre crop, as uint8 HxWxC.
 // The centre crop starts at round((H - h) / 2) with ties to even, as torchvision's CenterCrop (Python's
 // round); bilinear and bicubic compute only the cropped part of the resized image.
 cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec);

@@ -281,6 +281,12 @@ namespace {
 const char* const kInterpolations = "auto, bilinear, bicubic, nearest or area";
 const char* const kDenoiseMethods = "none, gaussian, median, bilateral or nlmeans";
 
+// Python's round(d / 2) for d >= 0: a tie (odd d) goes to the even neighbour.
+int half_to_even(int d) {
+  const int half = d / 2;
+  return d % 2 == 1 && half % 2 == 1 ? half + 1 : half;
+}
+
 // Resizes to `size` and returns the part `crop`, with the spec's interpolation.
 cv::Mat resize_crop(const cv::Mat& img, cv::Size size, cv::Rect crop, const std::string& name, bool shrinking) {
   if (name == "bilinear" || (name == "auto" && !shrinking)) return resample(img, size, ResampleFilter::kBilinear, crop);
@@ -376,8 +382,7 @@ cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec) {
     TLAB_CHECK(size.height >= spec.height && size.width >= spec.width, "preprocess: centre crop ", spec.height, "x",
                spec.width, " is larger than the resized image ", size.height, "x", size.width);
     // torchvision CenterCrop: top = int(round((H - h) / 2)), Python's round: ties to even.
-    const int top = int(std::nearbyint((size.height - spec.height) / 2.0));
-    const int left = int(std::nearbyint((size.width - spec.width) / 2.0));
+    const int top = half_to_even(size.height - spec.height), left = half_to_even(size.width - spec.width);
     const cv::Rect crop(left, top, spec.width, spec.height);
     if (size == img.size()) return img(crop);
     return resize_crop(img, size, crop, spec.interpolation, short_side > spec.resize);

@@ -8,6 +8,8 @@ usage: fuzz/make_seeds.py [OUTDIR]      (default: fuzz/seeds next to this script
                        checkpoint dicts, and one with a forbidden global (os.system)
   OUTDIR/pickle/       the data.pkl pickles of the zip files above, plus plain pickles of dicts
   OUTDIR/safetensors/  small safetensors files written by hand (struct + json)
+  OUTDIR/image_header/ the first bytes of a JPEG, PNG, GIF, BMP, WebP (VP8, VP8L, VP8X), TIFF and
+                       PNM file, up to and including the size, written by hand
 All seeds are a few hundred bytes to ~2 KB; the whole set stays well under 50 KB.
 """
 import collections
@@ -23,7 +25,7 @@ import torch
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
 torch.manual_seed(0)
-for sub in ("pth", "pickle", "safetensors"):
+for sub in ("pth", "pickle", "safetensors", "image_header"):
     os.makedirs(os.path.join(OUT, sub), exist_ok=True)
 
 
@@ -90,3 +92,22 @@ st = {
 for name, tensors in st.items():
     with open(os.path.join(OUT, "safetensors", name + ".safetensors"), "wb") as f:
         f.write(safetensors(tensors))
+
+
+# Image headers, 40 x 30, each cut right after the size fields.
+headers = {
+    "jpeg": bytes.fromhex("ffd8ffe000104a46494600010100000100010000" "ffc0001108001e002803012200021101031101"),
+    "png": b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 40, 30) + b"\x08\x02\x00\x00\x00",
+    "gif": b"GIF89a" + struct.pack("<HH", 40, 30),
+    "bmp": b"BM" + bytes(12) + struct.pack("<Iii", 40, 40, -30),
+    "bmp_core": b"BM" + bytes(12) + struct.pack("<IHH", 12, 40, 30),
+    "webp_vp8": b"RIFF" + bytes(4) + b"WEBPVP8 " + bytes(7) + b"\x9d\x01\x2a" + struct.pack("<HH", 40, 30),
+    "webp_vp8l": b"RIFF" + bytes(4) + b"WEBPVP8L" + bytes(4) + b"\x2f" + struct.pack("<I", 39 | 29 << 14),
+    "webp_vp8x": b"RIFF" + bytes(4) + b"WEBPVP8X" + bytes(8) + (39).to_bytes(3, "little") + (29).to_bytes(3, "little"),
+    "tiff_be": b"MM\0*" + struct.pack(">IH", 8, 2) + struct.pack(">HHIHH", 256, 3, 1, 40, 0) + struct.pack(">HHII", 257, 4, 1, 30),
+    "tiff_le": b"II*\0" + struct.pack("<IH", 8, 2) + struct.pack("<HHIHH", 256, 3, 1, 40, 0) + struct.pack("<HHII", 257, 4, 1, 30),
+    "pnm": b"P6\n# comment\n40 30\n255\n",
+}
+for name, data in headers.items():
+    with open(os.path.join(OUT, "image_header", name), "wb") as f:
+        f.write(data)

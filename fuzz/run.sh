@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs one fuzz target (one process: the machine is shared) with its seeds and dictionary.
-#   fuzz/run.sh pickle|pth|safetensors [SECONDS=300] [BUILD_DIR=build-fuzz]
+#   fuzz/run.sh pickle|pth|safetensors|image_header [SECONDS=300] [BUILD_DIR=build-fuzz]
 # The growing corpus lives in BUILD_DIR/corpus/<target>, crashes in BUILD_DIR/artifacts/<target>/,
 # the fuzzer's output in BUILD_DIR/logs/<target>-<UTC time>.log (final stats at the end).
 set -euo pipefail
-target=${1:?usage: fuzz/run.sh pickle|pth|safetensors [seconds] [build dir]}
+target=${1:?usage: fuzz/run.sh pickle|pth|safetensors|image_header [seconds] [build dir]}
 seconds=${2:-300}
 build=${3:-build-fuzz}
 here=$(cd "$(dirname "$0")" && pwd)
 case $target in
   pickle|pth) dict=$here/pickle.dict ;;
   safetensors) dict=$here/safetensors.dict ;;
+  image_header) dict=$here/image_header.dict ;;
   *) echo "unknown target '$target'" >&2; exit 2 ;;
 esac
 mkdir -p "$build/corpus/$target" "$build/artifacts/$target" "$build/logs"

@@ -20,7 +20,7 @@
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 #include "tlab/core/log.h"
-#include "tlab/data/image_folder.h"
+#include "tlab/data/decode.h"
 #include "tlab/data/loader.h"
 #include "tlab/data/spec.h"
 #include "tlab/eval/metrics.h"
@@ -215,7 +215,7 @@ int cmd_predict(const PredictArgs& a) {
   torch::NoGradGuard no_grad;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& path : a.images) {
-    cv::Mat img = data::decode_image(path, input.channels);
+    cv::Mat img = data::decode_image(path, data::DecodeOptions{input.channels});
     auto x = torch::empty({1, input.channels, input.height, input.width});
     transforms::to_chw_float(img, input, x.data_ptr<float>());
     auto probs = torch::softmax(model->forward(x.to(device)), 1).to(torch::kCPU)[0];

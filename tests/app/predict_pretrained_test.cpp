@@ -5,7 +5,7 @@
 
 #include "../test_util.h"
 #include "tlab/core/io.h"
-#include "tlab/data/image_folder.h"
+#include "tlab/data/decode.h"
 #include "tlab/transforms/preprocess.h"
 
 namespace tlab::test {

@@ -1,12 +1,12 @@
 #include "tlab/models/mobilenet_v2.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
 #include <fstream>
 
 #include "mobile_checks.h"
+#include "tlab/data/decode.h"
 
 namespace tlab::test {
 namespace {
@@ -36,13 +36,7 @@ TEST(MobileNetV2, TrainsWithGradientsEverywhere) { expect_trains("mobilenet_v2")
 // torchvision's ImageNet preprocessing with OpenCV: RGB, shorter side to 256 (bilinear), centre
 // crop 224, [0, 1], mean/std normalisation -> [1, 3, 224, 224].
 torch::Tensor imagenet_input(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) {
-    ADD_FAILURE() << "cannot read " << path;
-    return torch::zeros({1, 3, 224, 224});
-  }
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  const cv::Mat rgb = data::decode_image(path);
   // torchvision's Resize(256): the shorter side becomes 256, the longer int(256 * long / short).
   const int h = rgb.rows, w = rgb.cols;
   const int nh = h <= w ? 256 : int(256.0 * h / w), nw = h <= w ? int(256.0 * w / h) : 256;

@@ -1,9 +1,9 @@
 #include "tlab/models/squeezenet.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "parity.h"
+#include "tlab/data/decode.h"
 #include "tlab/models/summary.h"
 #include "zoo_test_util.h"
 
@@ -150,8 +150,8 @@ TEST(SqueezeNet, PretrainedFileLoadsWithoutMissingOrUnexpectedKeys) {
 
 // Caffe preprocessing (README): BGR, 0-255, shorter side to 256, centre crop 227, mean (104, 117, 123).
 torch::Tensor caffe_input(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  EXPECT_FALSE(bgr.empty()) << path;
+  cv::Mat bgr;
+  cv::cvtColor(data::decode_image(path), bgr, cv::COLOR_RGB2BGR);
   const double scale = 256.0 / std::min(bgr.rows, bgr.cols);
   cv::Mat resized;
   cv::resize(bgr, resized, cv::Size(int(std::lround(bgr.cols * scale)), int(std::lround(bgr.rows * scale))), 0, 0,

@@ -1,7 +1,7 @@
 #include "tlab/models/torchscript.h"
 
 #include "../test_util.h"
-#include "tlab/data/image_folder.h"
+#include "tlab/data/decode.h"
 #include "tlab/transforms/preprocess.h"
 
 namespace tlab::test {

@@ -1,7 +1,6 @@
 #include "tlab/data/image_folder.h"
 
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,16 +11,14 @@ namespace fs = std::filesystem;
 
 namespace tlab::data {
 
-cv::Mat decode_image(const std::string& path, int channels) {
-  TLAB_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
-  cv::Mat img = cv::imread(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  TLAB_CHECK_DATA(!img.empty(), "cannot decode image '", path,
-                  "' (corrupt, truncated, or a format OpenCV does not read); remove or replace it");
-  if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
-  return img;
-}
-
 ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : root_(root) {
+  decode_.channels = 3;
+  decode_.min_side = options.decode_min_side;
+  decode_.max_pixels = options.max_image_pixels;
+  TLAB_CHECK(options.decode_min_side >= 0, "image folder '", root, "': decode_min_side must be >= 0, got ",
+             options.decode_min_side);
+  TLAB_CHECK(options.max_image_pixels >= 0, "image folder '", root, "': max_image_pixels must be >= 0 (0: no limit), got ",
+             options.max_image_pixels);
   TLAB_CHECK_DATA(fs::is_directory(root), "image folder '", root, "' does not exist or is not a directory");
   auto skip = [&](const fs::path& p, const std::string& why) {
     const std::string entry = str_cat(p.string(), ": ", why);
@@ -68,7 +65,7 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
 
 Example ImageFolder::get(size_t i) const {
   TLAB_CHECK(i < files_.size(), description(), ": sample ", i, " out of range (size ", files_.size(), ")");
-  return {decode_image(files_[i], 3), labels_[i]};
+  return {decode_image(files_[i], decode_), labels_[i]};
 }
 
 }  // namespace tlab::data

@@ -5,11 +5,17 @@
 #include <vector>
 
 #include "tlab/data/dataset.h"
+#include "tlab/data/decode.h"
 
 namespace tlab::data {
 
 struct ImageFolderOptions {
   bool strict = false;  // true: a file that is not a decodable image is an error instead of a skip
+  int decode_min_side = 0;  // > 0: images whose shorter side is >= 2x this come out at 1/2, 1/4 or
+                            // 1/8 scale, never below it (JPEGs decode so, in the DCT domain; see
+                            // DecodeOptions::min_side); typically the model's resize size. 0: full size.
+  int64_t max_image_pixels = kDefaultMaxImagePixels;  // width * height over this is a DataError at
+                            // get(), from the header (DecodeOptions::max_pixels); 0: no limit
 };
 
 class ImageFolder : public Dataset {
@@ -20,7 +26,8 @@ class ImageFolder : public Dataset {
   // has no images.
   explicit ImageFolder(const std::string& root, ImageFolderOptions options = {});
   size_t size() const override { return files_.size(); }
-  // Decodes sample i to RGB; throws DataError naming the file when decoding fails.
+  // Decodes sample i to RGB (decode_image with the decode options); throws DataError naming the file
+  // when decoding fails or the image is over max_image_pixels.
   Example get(size_t i) const override;
   int64_t label(size_t i) const override { return labels_.at(i); }
   const std::vector<std::string>& classes() const override { return classes_; }
@@ -35,9 +42,7 @@ class ImageFolder : public Dataset {
   std::vector<std::string> files_;
   std::vector<int64_t> labels_;
   std::vector<std::string> skipped_;
+  DecodeOptions decode_;
 };
-
-// Decodes an image file to uint8 RGB (or grey when `channels` is 1). Throws DataError naming the file.
-cv::Mat decode_image(const std::string& path, int channels = 3);
 
 }  // namespace tlab::data

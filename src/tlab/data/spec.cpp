@@ -49,19 +49,23 @@ DataSource open_cifar(const std::string& dir, int variant) {
 DataSource open_folder(const std::string& dir, const DataOptions& options) {
   TLAB_CHECK_DATA(fs::is_directory(dir), "data directory '", dir, "' does not exist");
   const fs::path root(dir);
+  ImageFolderOptions folder;
+  folder.strict = options.strict;
+  folder.decode_min_side = options.decode_min_side;
+  folder.max_image_pixels = options.max_image_pixels;
   DataSource src;
   if (fs::is_directory(root / "train")) {
-    src.train = std::make_shared<ImageFolder>((root / "train").string(), ImageFolderOptions{options.strict});
+    src.train = std::make_shared<ImageFolder>((root / "train").string(), folder);
     for (const char* name : {"val", "valid", "validation"})
       if (!src.val && fs::is_directory(root / name))
-        src.val = std::make_shared<ImageFolder>((root / name).string(), ImageFolderOptions{options.strict});
+        src.val = std::make_shared<ImageFolder>((root / name).string(), folder);
     if (fs::is_directory(root / "test"))
-      src.test = std::make_shared<ImageFolder>((root / "test").string(), ImageFolderOptions{options.strict});
+      src.test = std::make_shared<ImageFolder>((root / "test").string(), folder);
     for (const auto& other : {src.val, src.test})
       if (other) check_same_classes(*src.train, *other, other->description());
     return src;
   }
-  src.train = std::make_shared<ImageFolder>(dir, ImageFolderOptions{options.strict});
+  src.train = std::make_shared<ImageFolder>(dir, folder);
   return src;
 }
 

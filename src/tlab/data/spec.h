@@ -7,11 +7,17 @@
 #include <string>
 
 #include "tlab/data/dataset.h"
+#include "tlab/data/decode.h"
 
 namespace tlab::data {
 
 struct DataOptions {
   bool strict = false;  // --strict-data: undecodable / non-image files are errors, not skips
+  int decode_min_side = 0;  // image folders: > 0 lets large images come out at 1/2, 1/4 or 1/8 scale
+                            // (JPEGs decode so, in the DCT domain) while their shorter side stays >=
+                            // this (the model's resize size); 0: full size. See DecodeOptions::min_side.
+  int64_t max_image_pixels = kDefaultMaxImagePixels;  // image folders: width * height over this is a
+                            // DataError (decompression-bomb guard); 0: no limit
 };
 
 // The splits a spec provides; val and test are null when the source has none.

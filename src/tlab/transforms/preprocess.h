@@ -18,13 +18,41 @@ struct InputSpec {
   std::vector<float> std;    // per channel; empty = 1
   int resize = 0;            // > 0: scale the shorter side to this, then centre-crop height x width
                              // (torchvision Resize(resize) + CenterCrop); 0: resize straight to height x width
-  std::string interpolation = "auto";  // auto (area when shrinking, else bilinear) | bilinear | bicubic | nearest | area
+  std::string interpolation = "auto";  // how resizing samples (see resample() below):
+                             //   bilinear  Pillow's bilinear, antialiased when shrinking: what torchvision's
+                             //             Resize does to a PIL image (triangle filter, support scales with
+                             //             the shrink factor)
+                             //   bicubic   Pillow's bicubic (a = -0.5), antialiased likewise
+                             //   nearest   nearest neighbour, Pillow's pixel choice
+                             //   area      OpenCV's INTER_AREA (box filter when shrinking)
+                             //   auto      area when shrinking, else bilinear
   bool bgr = false;          // true: channel order B, G, R (Caffe-trained weights)
   float scale = 1.0f / 255;  // pixel multiplier applied before mean/std (Caffe: 1, pixels stay 0-255)
+  // Optional denoising, applied after colour conversion and before resizing (so at full resolution:
+  // nlmeans on a 12-megapixel photo takes seconds; decode at reduced scale first, see
+  // data::DecodeOptions::min_side). A size or strength of 0 takes the method's default:
+  //   method     denoise_size (default)                 denoise_strength (default)
+  //   none       must be 0                              must be 0
+  //   gaussian   odd kernel side (5)                    sigma (0: from the kernel side, 1.1 for 5)
+  //   median     odd aperture (3)                       must be 0
+  //   bilateral  pixel neighbourhood diameter (9)       sigmaColor = sigmaSpace (75)
+  //   nlmeans    odd search window (21; template 7)     filter strength h, also for colour (10);
+  //                                                     best near the noise's standard deviation
+  // (cv::GaussianBlur, medianBlur, bilateralFilter, fastNlMeansDenoising / ...Colored.)
+  std::string denoise = "none";  // none | gaussian | median | bilateral | nlmeans
+  int denoise_size = 0;          // see the table above; 0: the method's default
+  float denoise_strength = 0;    // see the table above; 0: the method's default
 };
 
 nlohmann::json to_json(const InputSpec& spec);
+// Reads what to_json writes. Keys added later (denoise, denoise_size, denoise_strength, and resize,
+// interpolation, bgr, scale before them) may be missing: they take their defaults, so older
+// checkpoints load. Throws std::invalid_argument naming the key for a wrong type or a bad value.
 InputSpec input_spec_from_json(const nlohmann::json& j);
+
+// Throws std::invalid_argument, naming the field, when `spec` is inconsistent (channels not 1 or 3,
+// mean/std of the wrong length, an unknown interpolation or denoise method, a bad denoise size...).
+void validate(const InputSpec& spec);
 
 // torchvision's ImageNet preprocessing: RGB, shorter side `resize`, centre crop `crop`,
 // /255, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).
@@ -36,8 +64,24 @@ InputSpec caffe_spec(int resize = 256, int crop = 224);
 // channels*height*width floats: out[c] = (pixel[c] * scale - mean[c]) / std[c].
 void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out);
 
-// The geometric part alone: colour conversion, resize and centre crop, as uint8 HxWxC.
+// The pixel part alone: colour conversion, denoising, resize and centre crop, as uint8 HxWxC.
+// The centre crop starts at round((H - h) / 2) with ties to even, as torchvision's CenterCrop (Python's
+// round); bilinear and bicubic compute only the cropped part of the resized image.
 cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec);
+
+enum class ResampleFilter { kBilinear, kBicubic, kNearest };
+
+// Resizes `image` (uint8, 1 to 4 channels) to `size` exactly as Pillow's Image.resize does with
+// BILINEAR, BICUBIC or NEAREST, which is what torchvision's Resize does to a PIL image.
+// Bilinear and bicubic (ImagingResample in Pillow's Resample.c): per axis, each output pixel is a
+// normalised weighted sum of the input pixels within `support * max(1, in / out)` of its centre
+// (support 1 for the triangle, 2 for the a = -0.5 cubic; the filter is stretched when shrinking,
+// so it antialiases), with 22-bit fixed-point weights, a horizontal pass rounded to uint8, then a
+// vertical pass. Nearest (ImagingScaleAffine in Geometry.c): input pixel floor((x + 0.5) * in / out),
+// accumulated in double as Pillow does. Returns the part `crop` of the resized image (the whole of
+// it when `crop` is empty), computing only that part: the same pixels as resizing everything and
+// cropping afterwards. Throws std::invalid_argument for bad arguments.
+cv::Mat resample(const cv::Mat& image, cv::Size size, ResampleFilter filter, cv::Rect crop = {});
 
 }  // namespace tlab::transforms
 

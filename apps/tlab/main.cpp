@@ -117,13 +117,15 @@ int cmd_eval(const EvalArgs& a) {
   const torch::Device device = resolve_device(a.device);
   nlohmann::json meta;
   auto model = train::load_model_from_checkpoint(a.checkpoint, device, &meta);
-  data::DataSource src = data::open_data(a.data);
+  const transforms::InputSpec input = transforms::input_spec_from_json(meta.at("input"));
+  data::DataOptions dopt;
+  dopt.decode_min_side = transforms::resize_side(input);
+  data::DataSource src = data::open_data(a.data, dopt);
   data::DatasetPtr ds = src.test ? src.test : src.val ? src.val : src.train;
   for (const auto& s : ds->skipped()) log_warning("skipped " + s);
   TLAB_CHECK(ds->classes() == meta.at("classes").get<std::vector<std::string>>(), "--data ", a.data,
              ": its classes differ from the checkpoint's (", meta.at("classes").size(), " classes)");
-  data::DataLoader loader(ds, transforms::input_spec_from_json(meta.at("input")),
-                          {a.batch_size, false, false, a.workers, 4, 0});
+  data::DataLoader loader(ds, input, {a.batch_size, false, false, a.workers, 4, 0});
   auto m = eval::evaluate(*model, [&](torch::Tensor x) { return model->forward(x); }, loader, device);
   std::printf("evaluated %s on %s (%zu samples)\n%s", a.checkpoint.c_str(), ds->description().c_str(), ds->size(),
               eval::format_report(m).c_str());
@@ -215,6 +217,7 @@ int cmd_predict(const PredictArgs& a) {
   torch::NoGradGuard no_grad;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& path : a.images) {
+    // Full-scale decode: predictions match torchvision's on the same file.
     cv::Mat img = data::decode_image(path, data::DecodeOptions{input.channels});
     auto x = torch::empty({1, input.channels, input.height, input.width});
     transforms::to_chw_float(img, input, x.data_ptr<float>());

@@ -155,6 +155,10 @@ struct Prepared {
 Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>& input) {
   Prepared p;
   data::DataOptions dopt{o.strict_data};
+  // Image folders may decode large JPEGs at reduced scale, down to no less than the side that
+  // preprocessing resizes to.
+  dopt.decode_min_side = input ? transforms::resize_side(*input)
+                               : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
   data::DataSource src = data::open_data(o.data, dopt);
   data::DatasetPtr train = src.train;
   p.skipped = train->skipped();
@@ -199,9 +203,10 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
   // Image folders decode files at every access: keep decoded images (shrunk to what preprocessing
   // and cropping need) in memory. IDX / CIFAR data are in memory already (fixed image size).
   TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
-  if (o.cache_mb > 0 && !train->image_size()) {
+  // Not with denoising: it must see the full-resolution image, as without the cache.
+  if (o.cache_mb > 0 && !train->image_size() && p.input.denoise == "none") {
     auto budget = std::make_shared<data::CacheBudget>(size_t(o.cache_mb) << 20);
-    const int side = p.input.resize > 0 ? p.input.resize : std::max(p.input.height, p.input.width);
+    const int side = transforms::resize_side(p.input);
     auto shrink = [side, interpolation = p.input.interpolation](const cv::Mat& img) {
       return std::min(img.rows, img.cols) > side ? transforms::resize_shorter_side(img, side, interpolation) : img;
     };

@@ -288,6 +288,15 @@ int half_to_even(int d) {
 }
 
 // Resizes to `size` and returns the part `crop`, with the spec's interpolation.
+// torchvision Resize(int): the shorter side becomes `side`, the longer keeps the aspect ratio
+// (its size is truncated, as torchvision does).
+cv::Size shorter_side_size(cv::Size in, int side) {
+  const bool portrait = in.height > in.width;
+  const int short_side = portrait ? in.width : in.height, long_side = portrait ? in.height : in.width;
+  const int new_long = int(double(side) * long_side / short_side);
+  return portrait ? cv::Size(side, new_long) : cv::Size(new_long, side);
+}
+
 cv::Mat resize_crop(const cv::Mat& img, cv::Size size, cv::Rect crop, const std::string& name, bool shrinking) {
   if (name == "bilinear" || (name == "auto" && !shrinking)) return resample(img, size, ResampleFilter::kBilinear, crop);
   if (name == "bicubic") return resample(img, size, ResampleFilter::kBicubic, crop);
@@ -373,12 +382,8 @@ cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec) {
   }
   img = denoised(img, spec);
   if (spec.resize > 0) {
-    // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
-    // (its size is truncated, as torchvision does).
-    const bool portrait = img.rows > img.cols;
-    const int short_side = portrait ? img.cols : img.rows, long_side = portrait ? img.rows : img.cols;
-    const int new_long = int(double(spec.resize) * long_side / short_side);
-    const cv::Size size = portrait ? cv::Size(spec.resize, new_long) : cv::Size(new_long, spec.resize);
+    const cv::Size size = shorter_side_size(img.size(), spec.resize);
+    const int short_side = std::min(img.rows, img.cols);
     TLAB_CHECK(size.height >= spec.height && size.width >= spec.width, "preprocess: centre crop ", spec.height, "x",
                spec.width, " is larger than the resized image ", size.height, "x", size.width);
     // torchvision CenterCrop: top = int(round((H - h) / 2)), Python's round: ties to even.
@@ -391,6 +396,13 @@ cv::Mat resize_and_crop(const cv::Mat& image, const InputSpec& spec) {
   if (img.size() == size) return img;
   const bool shrink = img.rows > spec.height && img.cols > spec.width;
   return resize_crop(img, size, cv::Rect(0, 0, size.width, size.height), spec.interpolation, shrink);
+}
+
+cv::Mat resize_shorter_side(const cv::Mat& image, int side, const std::string& interpolation) {
+  TLAB_CHECK(side > 0, "resize_shorter_side: side must be positive, got ", side);
+  const cv::Size size = shorter_side_size(image.size(), side);
+  if (size == image.size()) return image;
+  return resize_crop(image, size, cv::Rect(cv::Point(), size), interpolation, std::min(image.rows, image.cols) > side);
 }
 
 void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out) {
@@ -416,18 +428,3 @@ void to_chw_float(const cv::Mat& image, const InputSpec& spec, float* out) {
 
 }  // namespace tlab::transforms
 
-namespace tlab::transforms {
-
-cv::Mat resize_shorter_side(const cv::Mat& image, int side, const std::string& interpolation) {
-  TLAB_CHECK(side > 0, "resize_shorter_side: side must be positive, got ", side);
-  const bool portrait = image.rows > image.cols;
-  const int short_side = portrait ? image.cols : image.rows, long_side = portrait ? image.rows : image.cols;
-  if (short_side == side) return image;
-  const int new_long = int(double(side) * long_side / short_side);
-  const cv::Size size = portrait ? cv::Size(side, new_long) : cv::Size(new_long, side);
-  cv::Mat resized;
-  cv::resize(image, resized, size, 0, 0, cv_interpolation(interpolation, short_side > side));
-  return resized;
-}
-
-}  // namespace tlab::transforms

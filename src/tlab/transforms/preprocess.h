@@ -2,9 +2,10 @@
 // Decoded image -> model input. The one function that does colour conversion, resizing,
 // centre cropping, HWC->CHW, scaling and mean/std normalisation, so training, evaluation,
 // prediction and serving can never disagree. Pretrained weights carry their own InputSpec.
-#include <opencv2/core.hpp>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -83,12 +84,13 @@ enum class ResampleFilter { kBilinear, kBicubic, kNearest };
 // cropping afterwards. Throws std::invalid_argument for bad arguments.
 cv::Mat resample(const cv::Mat& image, cv::Size size, ResampleFilter filter, cv::Rect crop = {});
 
-}  // namespace tlab::transforms
+// The shorter side an image needs for `spec` without enlarging: `resize`, else the larger of
+// height and width.
+inline int resize_side(const InputSpec& spec) { return spec.resize > 0 ? spec.resize : std::max(spec.height, spec.width); }
 
-namespace tlab::transforms {
-
-// The image with its shorter side scaled to `side` (aspect kept, the longer side truncated as
-// torchvision's Resize(int) does); returned as is when the shorter side is `side` already.
+// The image with its shorter side scaled to `side` with `interpolation` (an InputSpec name; aspect
+// kept, the longer side truncated as torchvision's Resize(int) does), as resize_and_crop resizes;
+// returned as is when the shorter side is `side` already.
 cv::Mat resize_shorter_side(const cv::Mat& image, int side, const std::string& interpolation = "auto");
 
 }  // namespace tlab::transforms

@@ -25,8 +25,8 @@ elif a.size > 64:
 else:
     tf = T.Compose([T.Resize((a.size, a.size))] + norm)
 ds = torchvision.datasets.ImageFolder(a.data, transform=tf)
-loader = torch.utils.data.DataLoader(ds, batch_size=a.batch_size, shuffle=True, num_workers=a.workers,
-                                     persistent_workers=a.workers > 0, prefetch_factor=2 if a.workers > 0 else None)
+extra = {"persistent_workers": True, "prefetch_factor": 2} if a.workers > 0 else {}
+loader = torch.utils.data.DataLoader(ds, batch_size=a.batch_size, shuffle=True, num_workers=a.workers, **extra)
 def one_pass():
     return sum(x.shape[0] for x, _ in loader)
 one_pass()

@@ -24,6 +24,8 @@
 #include "tlab/data/loader.h"
 #include "tlab/data/spec.h"
 #include "tlab/eval/metrics.h"
+#include "tlab/features/deep.h"
+#include "tlab/features/logistic.h"
 #include "tlab/models/flops.h"
 #include "tlab/models/pretrained.h"
 #include "tlab/models/summary.h"
@@ -239,6 +241,70 @@ int cmd_predict(const PredictArgs& a) {
   return 0;
 }
 
+struct ProbeArgs {
+  std::string model, weights, data, val, test, out, device = "auto";
+  double val_split = 0.1, c = 1.0;
+  int batch_size = 64, workers = 2, threads = 0;
+  uint64_t seed = 0;
+};
+
+// Linear probe: frozen pretrained backbone -> pooled features, computed once -> L-BFGS
+// multinomial logistic regression -> metrics on the validation and test data.
+int cmd_probe(const ProbeArgs& a) {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  set_threads(a.threads);
+  const torch::Device device = resolve_device(a.device);
+  models::PretrainedOptions po;
+  po.include_top = false;
+  po.resolve.progress = download_progress();
+  auto backbone = models::load_pretrained(a.model, a.weights, po);
+  models::prepare_for_inference(*backbone.model);
+  backbone.model->to(device);
+  data::DataOptions dopt;
+  dopt.decode_min_side = transforms::resize_side(backbone.input);
+  const data::Splits splits = data::open_splits(a.data, a.val, a.val_split, a.test, a.seed, dopt);
+  for (const auto& s : splits.skipped) log_warning("skipped " + s);
+  const auto& classes = splits.train->classes();
+  auto features_of = [&](const data::DatasetPtr& ds) {
+    data::DataLoader loader(ds, backbone.input, {a.batch_size, false, false, a.workers, 4, 0});
+    return features::extract_deep_features(*backbone.model, loader, device);
+  };
+  auto t0 = Clock::now();
+  const auto train = features_of(splits.train);
+  const double extract_seconds = seconds_since(t0);
+  t0 = Clock::now();
+  features::LogisticOptions lo;
+  lo.c = a.c;
+  const auto probe = features::LogisticRegression::fit(train.features, train.labels, int64_t(classes.size()), lo);
+  const double fit_seconds = seconds_since(t0);
+  std::printf("linear probe on %s features (%lld-d) of %zu training images: extracted in %.1f s (%.1f img/s), "
+              "fitted in %.2f s (%d L-BFGS evaluations)\n",
+              a.model.c_str(), (long long)train.features.size(1), splits.train->size(), extract_seconds,
+              double(splits.train->size()) / extract_seconds, fit_seconds, probe.evaluations());
+  nlohmann::json out = {{"model", a.model}, {"weights", backbone.weights_path}, {"data", a.data}, {"c", a.c},
+                        {"feature_dim", train.features.size(1)}, {"train_samples", splits.train->size()},
+                        {"extract_seconds", extract_seconds}, {"fit_seconds", fit_seconds}};
+  for (const auto& [name, ds] : {std::pair{"val", splits.val}, std::pair{"test", splits.test}}) {
+    if (!ds) continue;
+    const auto f = features_of(ds);
+    const auto logits = probe.logits(f.features);
+    const auto predicted = logits.argmax(1).contiguous(), labels = f.labels.contiguous();
+    auto m = eval::compute_metrics(std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()),
+                                   std::vector<int64_t>(predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + predicted.numel()),
+                                   classes);
+    m.loss = torch::nn::functional::cross_entropy(logits, f.labels).item<double>();
+    std::printf("\n== %s ==\n%s", name, eval::format_report(m).c_str());
+    out[name] = eval::to_json(m);
+  }
+  if (!a.out.empty()) {
+    fs::create_directories(a.out);
+    write_json_atomic((fs::path(a.out) / "metrics.json").string(), out);
+    std::printf("\nwrote %s\n", (fs::path(a.out) / "metrics.json").c_str());
+  }
+  return 0;
+}
+
 struct PreviewArgs {
   std::string data, augment = "light", out;
   int count = 4, views = 7, image_size = 0;
@@ -350,6 +416,24 @@ int main(int argc, char** argv) {
 
   auto* models_cmd = app.add_subcommand("models", "list the architectures");
 
+  ProbeArgs probe_args;
+  auto* probe_cmd = app.add_subcommand("probe", "linear probe: logistic regression on a frozen pretrained backbone's features");
+  probe_cmd->add_option("--model", probe_args.model, "zoo architecture")->required();
+  probe_cmd->add_option("--weights", probe_args.weights, "imagenet (cached / downloaded) or a .pth / .safetensors file")
+      ->required();
+  probe_cmd->add_option("--data", probe_args.data, "training data spec")->required();
+  probe_cmd->add_option("--val", probe_args.val, "validation data spec (default: the data's own, else --val-split)");
+  probe_cmd->add_option("--val-split", probe_args.val_split, "stratified held-out fraction without validation data")
+      ->capture_default_str();
+  probe_cmd->add_option("--test", probe_args.test, "test data spec (default: the data's own test split)");
+  probe_cmd->add_option("--c", probe_args.c, "inverse L2 strength (scikit-learn's C)")->capture_default_str();
+  probe_cmd->add_option("--batch-size", probe_args.batch_size, "feature-extraction batch size")->capture_default_str();
+  probe_cmd->add_option("--workers", probe_args.workers, "data loader threads")->capture_default_str();
+  probe_cmd->add_option("--threads", probe_args.threads, "LibTorch threads (0: one per core)");
+  probe_cmd->add_option("--device", probe_args.device, "auto | cpu | cuda[:N]")->capture_default_str();
+  probe_cmd->add_option("--seed", probe_args.seed, "seed of the validation split")->capture_default_str();
+  probe_cmd->add_option("--out", probe_args.out, "directory for metrics.json");
+
   PreviewArgs preview_args;
   auto* preview_cmd = app.add_subcommand("augment-preview", "write a grid of original and augmented images (PNG)");
   preview_cmd->add_option("--data", preview_args.data, "data spec (its training split is shown)")->required();
@@ -379,6 +463,7 @@ int main(int argc, char** argv) {
     if (summary_cmd->parsed()) return cmd_summary(summary_model, summary_classes, summary_size, summary_channels);
     if (models_cmd->parsed()) return cmd_models();
     if (preview_cmd->parsed()) return cmd_augment_preview(preview_args);
+    if (probe_cmd->parsed()) return cmd_probe(probe_args);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return 2;

@@ -7,6 +7,7 @@
 #include "tlab/data/cifar.h"
 #include "tlab/data/idx.h"
 #include "tlab/data/image_folder.h"
+#include "tlab/data/split.h"
 
 namespace fs = std::filesystem;
 
@@ -96,6 +97,39 @@ void check_same_classes(const Dataset& reference, const Dataset& other, const st
   TLAB_CHECK(reference.classes() == other.classes(), what, ": has ", other.classes().size(),
              " classes that differ from the training data's ", reference.classes().size(),
              " classes (", reference.description(), "); class names and order must match");
+}
+
+Splits open_splits(const std::string& data, const std::string& val, double val_split, const std::string& test,
+                   uint64_t seed, const DataOptions& options) {
+  Splits s;
+  DataSource src = open_data(data, options);
+  DatasetPtr train = src.train;
+  s.skipped = train->skipped();
+  auto open_other = [&](const std::string& spec, bool prefer_test) {
+    DataSource other = open_data(spec, options);
+    DatasetPtr d = prefer_test ? (other.test ? other.test : other.train) : (other.val ? other.val : other.train);
+    check_same_classes(*train, *d, spec);
+    for (const auto& f : d->skipped()) s.skipped.push_back(f);
+    return d;
+  };
+  if (!val.empty()) {
+    s.val = open_other(val, false);
+  } else if (src.val) {
+    s.val = src.val;
+    for (const auto& f : src.val->skipped()) s.skipped.push_back(f);
+  } else if (val_split > 0) {
+    auto split = stratified_split(all_labels(*train), val_split, seed);
+    s.val = std::make_shared<Subset>(train, split.val, "val");
+    train = std::make_shared<Subset>(train, split.train, "train");
+  }
+  s.train = train;
+  if (!test.empty()) {
+    s.test = open_other(test, true);
+  } else if (src.test) {
+    s.test = src.test;
+    for (const auto& f : src.test->skipped()) s.skipped.push_back(f);
+  }
+  return s;
 }
 
 }  // namespace tlab::data

@@ -28,6 +28,18 @@ struct DataSource {
 // Opens a spec. Throws std::invalid_argument for an unknown scheme and DataError for bad files.
 DataSource open_data(const std::string& spec, const DataOptions& options = {});
 
+// Training, validation and test data as a run uses them, with the files skipped in all of them.
+struct Splits {
+  DatasetPtr train, val, test;  // val / test null when there are none
+  std::vector<std::string> skipped;
+};
+
+// Opens `data` and finds its validation and test sets: `val` / `test` specs when given (their
+// classes must match), else the data's own splits; without validation data, a stratified,
+// seeded `val_split` fraction of the training data is held out (none when 0).
+Splits open_splits(const std::string& data, const std::string& val, double val_split, const std::string& test,
+                   uint64_t seed, const DataOptions& options = {});
+
 // Throws std::invalid_argument when `other`'s classes differ from `reference`'s (e.g. --val data
 // whose class folders do not match the training data).
 void check_same_classes(const Dataset& reference, const Dataset& other, const std::string& what);

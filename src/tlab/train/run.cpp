@@ -16,7 +16,6 @@
 #include "tlab/core/log.h"
 #include "tlab/data/cache.h"
 #include "tlab/data/spec.h"
-#include "tlab/data/split.h"
 #include "tlab/train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -159,33 +158,12 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
   // preprocessing resizes to.
   dopt.decode_min_side = input ? transforms::resize_side(*input)
                                : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
-  data::DataSource src = data::open_data(o.data, dopt);
-  data::DatasetPtr train = src.train;
-  p.skipped = train->skipped();
-  auto open_other = [&](const std::string& spec, bool prefer_test) {
-    data::DataSource other = data::open_data(spec, dopt);
-    data::DatasetPtr d = prefer_test ? (other.test ? other.test : other.train) : (other.val ? other.val : other.train);
-    data::check_same_classes(*train, *d, spec);
-    for (const auto& s : d->skipped()) p.skipped.push_back(s);
-    return d;
-  };
-  if (!o.val.empty()) {
-    p.val = open_other(o.val, false);
-  } else if (src.val) {
-    p.val = src.val;
-    for (const auto& s : src.val->skipped()) p.skipped.push_back(s);
-  } else if (o.val_split > 0) {
-    auto split = data::stratified_split(data::all_labels(*train), o.val_split, o.train.seed);
-    p.val = std::make_shared<data::Subset>(train, split.val, "val");
-    train = std::make_shared<data::Subset>(train, split.train, "train");
-  }
-  p.train = train;
-  if (!o.test.empty()) {
-    p.test = open_other(o.test, true);
-  } else if (src.test) {
-    p.test = src.test;
-    for (const auto& s : src.test->skipped()) p.skipped.push_back(s);
-  }
+  data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.train.seed, dopt);
+  p.train = splits.train;
+  p.val = splits.val;
+  p.test = splits.test;
+  p.skipped = std::move(splits.skipped);
+  const data::DatasetPtr& train = p.train;
 
   if (input) {
     p.input = *input;

@@ -56,6 +56,13 @@ void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume)
       ->capture_default_str();
   c->add_option("--test", o.test, "test data spec (default: the data's own test split)");
   c->add_option("--model", o.model, "architecture (see `tlab models`)")->capture_default_str();
+  c->add_option("--weights", o.weights, "start from pretrained weights: imagenet | FILE (.pth, .safetensors)");
+  c->add_option("--strategy", o.strategy, "scratch | feature-extract (frozen pretrained backbone, new head)")
+      ->capture_default_str();
+  c->add_option("--head", o.head, "new head: gap|flatten[,WIDTH...][,dropout=P] (default with --weights: gap)");
+  c->add_option("--feature-cache", o.feature_cache,
+                "feature-extract without augmentation: compute backbone features once (true) or every epoch")
+      ->capture_default_str();
   c->add_option("--image-size", o.image_size, "input side in pixels (0: the data's own size or the model's default)")
       ->capture_default_str();
   c->add_option("--epochs", t.epochs, "full passes over the training data")->capture_default_str();
@@ -268,7 +275,8 @@ int cmd_probe(const ProbeArgs& a) {
   const auto& classes = splits.train->classes();
   auto features_of = [&](const data::DatasetPtr& ds) {
     data::DataLoader loader(ds, backbone.input, {a.batch_size, false, false, a.workers, 4, 0});
-    return features::extract_deep_features(*backbone.model, loader, device);
+    return features::extract_deep_features(
+        *backbone.model, [&](torch::Tensor x) { return backbone.model->forward(x); }, loader, device);
   };
   auto t0 = Clock::now();
   const auto train = features_of(splits.train);

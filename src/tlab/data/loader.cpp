@@ -150,4 +150,45 @@ std::optional<Batch> DataLoader::next() {
   return batch;
 }
 
+TensorBatches::TensorBatches(torch::Tensor inputs, torch::Tensor labels, std::vector<std::string> classes,
+                             int batch_size, bool shuffle, uint64_t seed)
+    : inputs_(std::move(inputs)), labels_(std::move(labels)), classes_(std::move(classes)), batch_size_(batch_size),
+      shuffle_(shuffle), seed_(seed) {
+  TLAB_CHECK(inputs_.dim() >= 1 && labels_.dim() == 1 && inputs_.size(0) == labels_.size(0) && inputs_.size(0) > 0,
+             "TensorBatches: expected inputs [N, ...] and labels [N] with N > 0, got ", inputs_.sizes(), " and ",
+             labels_.sizes());
+  TLAB_CHECK(batch_size_ > 0, "--batch-size: expected a positive count, got ", batch_size_);
+}
+
+size_t TensorBatches::num_batches() const { return (num_samples() + batch_size_ - 1) / batch_size_; }
+
+void TensorBatches::start_epoch(int64_t epoch) {
+  const int64_t n = inputs_.size(0);
+  if (shuffle_) {
+    // The same permutation rule as DataLoader: std::shuffle with mt19937_64(seed * 1000003 + epoch).
+    std::vector<int64_t> order(n);
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::mt19937_64 rng(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+    order_ = torch::tensor(order, torch::kInt64);
+  } else {
+    order_ = torch::arange(n, torch::kInt64);
+  }
+  position_ = 0;
+}
+
+std::optional<Batch> TensorBatches::next() {
+  TLAB_CHECK(position_ >= 0, "TensorBatches::next called before start_epoch");
+  if (position_ >= inputs_.size(0)) return std::nullopt;
+  const int64_t end = std::min<int64_t>(position_ + batch_size_, inputs_.size(0));
+  const auto rows = order_.slice(0, position_, end);
+  position_ = end;
+  Batch b;
+  b.images = inputs_.index_select(0, rows);
+  b.labels = labels_.index_select(0, rows);
+  const int64_t* r = rows.data_ptr<int64_t>();
+  b.indices.assign(r, r + rows.numel());
+  return b;
+}
+
 }  // namespace tlab::data

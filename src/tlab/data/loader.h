@@ -37,23 +37,58 @@ struct Batch {
   std::vector<size_t> indices;  // dataset indices of the samples, in batch order
 };
 
-class DataLoader {
+// Where training and evaluation take their batches from: a pass at a time, in order.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual size_t num_batches() const = 0;
+  virtual size_t num_samples() const = 0;
+  virtual const std::vector<std::string>& classes() const = 0;
+  // Starts a pass; with shuffling, the order is a function of (seed, epoch).
+  virtual void start_epoch(int64_t epoch) = 0;
+  // The next batch of the pass, or nullopt at its end.
+  virtual std::optional<Batch> next() = 0;
+  // Seconds next() spent waiting for a batch since start_epoch.
+  virtual double wait_seconds() const { return 0; }
+};
+
+// Batches of tensors already in memory, e.g. cached backbone features: Batch::images holds
+// rows of `inputs` ([N, ...] float), Batch::labels the matching labels.
+class TensorBatches : public BatchSource {
+ public:
+  TensorBatches(torch::Tensor inputs, torch::Tensor labels, std::vector<std::string> classes, int batch_size,
+                bool shuffle, uint64_t seed);
+  size_t num_batches() const override;
+  size_t num_samples() const override { return size_t(inputs_.size(0)); }
+  const std::vector<std::string>& classes() const override { return classes_; }
+  void start_epoch(int64_t epoch) override;
+  std::optional<Batch> next() override;
+
+ private:
+  torch::Tensor inputs_, labels_, order_;
+  std::vector<std::string> classes_;
+  int batch_size_;
+  bool shuffle_;
+  uint64_t seed_;
+  int64_t position_ = -1;  // next row of order_; -1 before start_epoch
+};
+
+class DataLoader : public BatchSource {
  public:
   DataLoader(DatasetPtr dataset, transforms::InputSpec input, LoaderOptions options);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  size_t num_batches() const;
-  size_t num_samples() const { return dataset_->size(); }
+  size_t num_batches() const override;
+  size_t num_samples() const override { return dataset_->size(); }
+  const std::vector<std::string>& classes() const override { return dataset_->classes(); }
   const Dataset& dataset() const { return *dataset_; }
 
-  // Starts a pass over the data; with shuffle, the order is a function of (seed, epoch).
-  void start_epoch(int64_t epoch);
-  // The next batch of the pass, or nullopt at its end. Rethrows a worker's exception.
-  std::optional<Batch> next();
-  // Seconds next() spent waiting for a batch since start_epoch.
-  double wait_seconds() const { return wait_seconds_; }
+  void start_epoch(int64_t epoch) override;
+  // Rethrows a worker's exception.
+  std::optional<Batch> next() override;
+  double wait_seconds() const override { return wait_seconds_; }
 
  private:
   void worker_loop();

@@ -47,11 +47,11 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
 }
 
 Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                 data::DataLoader& loader, const torch::Device& device) {
+                 data::BatchSource& loader, const torch::Device& device) {
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
-  const auto& classes = loader.dataset().classes();
+  const auto& classes = loader.classes();
   std::vector<int64_t> labels, predictions;
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor top5_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));

@@ -36,7 +36,7 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
 // Runs `model` over the loader in eval mode without gradients and computes every metric,
 // including loss and top-5 accuracy from the logits.
 Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                 data::DataLoader& loader, const torch::Device& device);
+                 data::BatchSource& loader, const torch::Device& device);
 
 nlohmann::json to_json(const Metrics& m);
 // A scikit-learn style classification report plus accuracy/loss/top-5 lines.

@@ -3,6 +3,8 @@
 // that classifiers on top (a linear probe, a head) train on them without running the backbone again.
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "tlab/data/loader.h"
 #include "tlab/models/model.h"
 
@@ -13,8 +15,10 @@ struct FeatureSet {
   torch::Tensor labels;    // [N] int64
 };
 
-// Runs `backbone` (eval mode, no gradients) over one pass of `loader` and collects its outputs,
-// flattened to [N, D]. The loader should not shuffle or augment when the features are reused.
-FeatureSet extract_deep_features(models::Model& backbone, data::DataLoader& loader, const torch::Device& device);
+// Runs `forward` (a function of `model`, e.g. its backbone part) over one pass of `loader`, with
+// `model` in eval mode (restored afterwards) and no gradients, and collects the outputs flattened
+// to [N, D]. The loader should neither shuffle nor augment when the features are reused.
+FeatureSet extract_deep_features(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
+                                 data::BatchSource& loader, const torch::Device& device);
 
 }  // namespace tlab::features

@@ -4,6 +4,7 @@
 
 #include "tlab/core/error.h"
 #include "tlab/models/torchscript.h"
+#include "tlab/models/transfer.h"
 
 namespace tlab::models {
 
@@ -76,6 +77,13 @@ ModelPtr create_model(const std::string& name, const ModelOptions& options) {
   TLAB_CHECK(options.in_channels > 0, "model '", name, "': in_channels must be positive, got ", options.in_channels);
   TLAB_CHECK(options.height > 0 && options.width > 0, "model '", name, "': input size must be positive, got ",
              options.height, "x", options.width);
+  if (!options.head.empty()) {
+    ModelOptions backbone = options;
+    backbone.include_top = false;
+    backbone.head.clear();
+    return std::make_shared<TransferModel>(model_info(name).create(backbone), HeadOptions::parse(options.head),
+                                           options.num_classes, options.height, options.width);
+  }
   return model_info(name).create(options);
 }
 

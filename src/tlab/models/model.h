@@ -16,6 +16,7 @@ struct ModelOptions {
   int64_t height = 224;      // input height the model is built for (sizes the flatten/dense layers)
   int64_t width = 224;       // input width
   bool include_top = true;   // false: no classifier; forward() returns the pooled features [N, feature_dim()]
+  std::string head;          // non-empty: the backbone without its classifier + this new head (models/transfer.h)
 };
 
 // Called after each layer in Model::forward_observed with the layer's name, module and output.

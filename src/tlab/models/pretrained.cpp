@@ -24,12 +24,12 @@ Pretrained load_pretrained(const std::string& arch, const std::string& weights_s
   out.input.channels = int(o.in_channels);
 
   // Build once to learn the head's names, then with the right class count.
-  auto probe = info.create({1, o.in_channels, out.input.height, out.input.width, o.include_top});
+  auto probe = info.create({1, o.in_channels, out.input.height, out.input.width, o.include_top, ""});
   const int64_t file_classes = head_classes(state, probe->head_prefixes());
   const int64_t classes = o.num_classes > 0 ? o.num_classes : file_classes;
   TLAB_CHECK(classes > 0 || !o.include_top, "weights file '", out.weights_path, "' has no ", arch,
              " classifier head to count classes from; pass the number of classes");
-  out.model = info.create({classes > 0 ? classes : 1, o.in_channels, out.input.height, out.input.width, o.include_top});
+  out.model = info.create({classes > 0 ? classes : 1, o.in_channels, out.input.height, out.input.width, o.include_top, ""});
   out.report = weights::load_state_dict(*out.model, state, out.weights_path, out.model->head_prefixes());
   out.model->eval();
   log_info(str_cat(arch, ": ", out.report.summary(), " from ", out.weights_path));

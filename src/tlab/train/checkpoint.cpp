@@ -108,6 +108,7 @@ models::ModelPtr load_model_from_checkpoint(const std::string& path, const torch
   options.in_channels = mo.at("in_channels");
   options.height = mo.at("height");
   options.width = mo.at("width");
+  options.head = mo.value("head", std::string());
   auto model = models::create_model(meta.at("model").get<std::string>(), options);
   load_checkpoint(path, *model, nullptr, device);
   models::prepare_for_inference(*model);

@@ -16,6 +16,9 @@
 #include "tlab/core/log.h"
 #include "tlab/data/cache.h"
 #include "tlab/data/spec.h"
+#include "tlab/features/deep.h"
+#include "tlab/models/pretrained.h"
+#include "tlab/models/transfer.h"
 #include "tlab/train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -40,6 +43,10 @@ nlohmann::json to_json(const RunOptions& o) {
           {"val_split", o.val_split},
           {"test", o.test},
           {"model", o.model},
+          {"weights", o.weights},
+          {"strategy", o.strategy},
+          {"head", o.head},
+          {"feature_cache", o.feature_cache},
           {"image_size", o.image_size},
           {"batch_size", o.batch_size},
           {"eval_batch_size", o.eval_batch_size},
@@ -77,6 +84,10 @@ RunOptions run_options_from_json(const nlohmann::json& j) {
   o.val_split = j.at("val_split");
   o.test = j.at("test");
   o.model = j.at("model");
+  o.weights = j.value("weights", std::string());
+  o.strategy = j.value("strategy", std::string("scratch"));
+  o.head = j.value("head", std::string());
+  o.feature_cache = j.value("feature_cache", true);
   o.image_size = j.at("image_size");
   o.batch_size = j.at("batch_size");
   o.eval_batch_size = j.at("eval_batch_size");
@@ -144,6 +155,7 @@ std::string timestamp() {
 }
 
 struct Prepared {
+  std::optional<models::Pretrained> pretrained;  // the backbone with its weights (not when resuming)
   data::DatasetPtr train, val, test;
   transforms::InputSpec input;
   models::ModelOptions model_options;
@@ -153,10 +165,16 @@ struct Prepared {
 // Opens and splits the data and resolves the input spec; `input` comes from a checkpoint when resuming.
 Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>& input) {
   Prepared p;
+  if (!o.weights.empty() && !input) {
+    models::PretrainedOptions po;
+    po.include_top = false;
+    p.pretrained = models::load_pretrained(o.model, o.weights, po);
+  }
   data::DataOptions dopt{o.strict_data};
   // Image folders may decode large JPEGs at reduced scale, down to no less than the side that
   // preprocessing resizes to.
   dopt.decode_min_side = input ? transforms::resize_side(*input)
+                         : p.pretrained ? transforms::resize_side(p.pretrained->input)
                                : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
   data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.train.seed, dopt);
   p.train = splits.train;
@@ -167,6 +185,8 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
 
   if (input) {
     p.input = *input;
+  } else if (p.pretrained) {
+    p.input = p.pretrained->input;  // the weights' own preprocessing
   } else {
     const auto& info = models::model_info(o.model);
     TLAB_CHECK(o.image_size >= 0, "--image-size: expected a positive side, got ", o.image_size);
@@ -176,7 +196,7 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
     p.input.width = o.image_size > 0 ? o.image_size : fixed ? fixed->width : int(info.default_image_size);
     std::tie(p.input.mean, p.input.std) = estimate_mean_std(*train, p.input.channels, 2000, o.train.seed);
   }
-  p.model_options = {int64_t(train->classes().size()), p.input.channels, p.input.height, p.input.width};
+  p.model_options = {int64_t(train->classes().size()), p.input.channels, p.input.height, p.input.width, true, o.head};
 
   // Image folders decode files at every access: keep decoded images (shrunk to what preprocessing
   // and cropping need) in memory. IDX / CIFAR data are in memory already (fixed image size).
@@ -214,29 +234,56 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
   data::LoaderOptions train_loader{o.batch_size, /*shuffle=*/true, /*drop_last=*/false, o.workers, 4, o.train.seed,
                                    augment, /*pin_memory=*/device.is_cuda()};
   data::LoaderOptions eval_loader{o.eval_batch_size, false, false, o.workers, 4, 0, nullptr, device.is_cuda()};
-  data::DataLoader train(p.train, p.input, train_loader);
-  std::unique_ptr<data::DataLoader> val;
-  if (p.val) val = std::make_unique<data::DataLoader>(p.val, p.input, eval_loader);
-
   torch::manual_seed(o.train.seed);  // model initialisation
-  auto model = models::create_model(o.model, p.model_options);
+  models::ModelPtr model;
+  if (p.pretrained) {  // the pretrained backbone with a new head
+    model = std::make_shared<models::TransferModel>(p.pretrained->model, models::HeadOptions::parse(o.head),
+                                                    p.model_options.num_classes, p.input.height, p.input.width);
+  } else {
+    model = models::create_model(o.model, p.model_options);
+  }
+  auto* transfer = dynamic_cast<models::TransferModel*>(model.get());
+  if (o.strategy == "feature-extract") transfer->freeze_backbone(true);
   Trainer trainer(model, o.train, device);
   if (resuming) {
     trainer.resume(dir);
     log_info(str_cat("resuming ", dir, " after epoch ", trainer.completed_epochs(), " of ", o.train.epochs));
   }
   RunFiles files{dir, std::move(meta)};
-  trainer.fit(train, val.get(), files, callbacks);
+
+  // Frozen backbone, no augmentation: its features are the same every epoch, so compute them once
+  // per split and train the head on them.
+  const bool cached = o.strategy == "feature-extract" && o.feature_cache && augment->empty();
+  std::map<std::string, std::unique_ptr<data::BatchSource>> sources;  // "val", "test" for the final evaluation
+  std::function<torch::Tensor(torch::Tensor)> forward = [&](torch::Tensor x) { return model->forward(x); };
+  if (cached) {
+    auto features_of = [&](const data::DatasetPtr& ds, bool shuffle, int batch) {
+      data::DataLoader loader(ds, p.input, eval_loader);
+      auto f = features::extract_deep_features(
+          *model, [&](torch::Tensor x) { return transfer->backbone_features(x); }, loader, device);
+      return std::make_unique<data::TensorBatches>(f.features, f.labels, ds->classes(), batch, shuffle, o.train.seed);
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    auto train_features = features_of(p.train, true, o.batch_size);
+    if (p.val) sources["val"] = features_of(p.val, false, o.eval_batch_size);
+    if (p.test) sources["test"] = features_of(p.test, false, o.eval_batch_size);
+    log_info(str_cat("feature cache: backbone features of ", p.train->size(), (p.val ? " + " + std::to_string(p.val->size()) : std::string()),
+                     (p.test ? " + " + std::to_string(p.test->size()) : std::string()), " images computed once in ",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
+    forward = [&](torch::Tensor x) { return transfer->head_forward(x); };
+    trainer.set_forward(forward);
+    trainer.fit(*train_features, sources.count("val") ? sources["val"].get() : nullptr, files, callbacks);
+  } else {
+    data::DataLoader train(p.train, p.input, train_loader);
+    if (p.val) sources["val"] = std::make_unique<data::DataLoader>(p.val, p.input, eval_loader);
+    trainer.fit(train, sources.count("val") ? sources["val"].get() : nullptr, files, callbacks);
+    if (p.test) sources["test"] = std::make_unique<data::DataLoader>(p.test, p.input, eval_loader);
+  }
 
   // Evaluate the best checkpoint (highest validation accuracy; the last one without validation data).
   load_checkpoint((fs::path(dir) / "checkpoints" / "best.pt").string(), *model, nullptr, device);
   RunResult result{dir, nlohmann::json::object(), {}};
-  auto forward = [&](torch::Tensor x) { return model->forward(x); };
-  if (val) result.splits["val"] = eval::evaluate(*model, forward, *val, device);
-  if (p.test) {
-    data::DataLoader test(p.test, p.input, eval_loader);
-    result.splits["test"] = eval::evaluate(*model, forward, test, device);
-  }
+  for (auto& [name, source] : sources) result.splits[name] = eval::evaluate(*model, forward, *source, device);
   for (const auto& [name, m] : result.splits) result.metrics[name] = eval::to_json(m);
   const nlohmann::json best = read_checkpoint_meta((fs::path(dir) / "checkpoints" / "best.pt").string());
   result.metrics["checkpoint"] = {{"file", "checkpoints/best.pt"}, {"epoch", best.at("epoch")}};
@@ -252,6 +299,12 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   validate(o.train.schedule);
   TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
   models::model_info(o.model);  // unknown names fail before any data is read
+  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "feature-extract",
+             "--strategy: expected scratch or feature-extract, got '", o.strategy, "'");
+  TLAB_CHECK(o.strategy == "scratch" || !o.weights.empty(), "--strategy ", o.strategy,
+             " starts from pretrained weights: add --weights imagenet|FILE");
+  if (!o.weights.empty() && o.head.empty()) o.head = "gap";
+  if (!o.head.empty()) models::HeadOptions::parse(o.head);  // a bad --head fails before any data is read
   resolve_device(o.device);
   set_threads(o.threads);
   o.augmentation = transforms::Augmentation::from_flag(o.augment).to_json();
@@ -280,7 +333,8 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
                           {{"num_classes", p.model_options.num_classes},
                            {"in_channels", p.model_options.in_channels},
                            {"height", p.model_options.height},
-                           {"width", p.model_options.width}}},
+                           {"width", p.model_options.width},
+                           {"head", p.model_options.head}}},
                          {"input", transforms::to_json(p.input)},
                          {"classes", p.train->classes()},
                          {"config", config}};

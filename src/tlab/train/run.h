@@ -23,6 +23,11 @@ struct RunOptions {
   double val_split = 0.1;              // stratified fraction of the training data held out for validation
   std::string test;                    // test spec; empty: the data's own test split, if any
   std::string model = "simple_cnn";    // registry name
+  std::string weights;                 // imagenet | FILE: start from pretrained weights (a new head); empty: from scratch
+  std::string strategy = "scratch";    // scratch | feature-extract (frozen backbone, BatchNorm in eval mode)
+  std::string head;                    // new head on the backbone (models/transfer.h); empty: "gap" with --weights,
+                                       // else the architecture's own classifier
+  bool feature_cache = true;           // feature-extract without augmentation: backbone features computed once
   int image_size = 0;                  // input side; 0: the data's fixed size, else the model's default
   int batch_size = 128;                // training batch size
   int eval_batch_size = 256;           // batch size for validation and test

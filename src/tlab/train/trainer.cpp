@@ -69,7 +69,7 @@ nlohmann::json Trainer::resume(const std::string& run_dir) {
   return meta;
 }
 
-EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const TrainCallbacks& callbacks) {
+EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks) {
   namespace F = torch::nn::functional;
   model_->train();
   torch::manual_seed(options_.seed + uint64_t(epoch));  // dropout etc.: a function of (seed, epoch)
@@ -89,7 +89,7 @@ EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const Train
     auto x = batch->images.to(device_, /*non_blocking=*/true);
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
     optimizer_->zero_grad();
-    auto logits = model_->forward(x);
+    auto logits = forward(x);
     torch::Tensor loss;
     if (batch->targets.defined()) {  // MixUp/CutMix: soft targets, smoothed as cross_entropy would
       auto t = batch->targets.to(device_, /*non_blocking=*/true);
@@ -135,7 +135,7 @@ EpochRecord Trainer::train_epoch(data::DataLoader& train, int epoch, const Train
   return rec;
 }
 
-void Trainer::fit(data::DataLoader& train, data::DataLoader* val, RunFiles& files, const TrainCallbacks& callbacks) {
+void Trainer::fit(data::BatchSource& train, data::BatchSource* val, RunFiles& files, const TrainCallbacks& callbacks) {
   const fs::path dir(files.dir);
   fs::create_directories(dir / "checkpoints");
   const std::string metrics_path = (dir / "metrics.jsonl").string();
@@ -143,7 +143,7 @@ void Trainer::fit(data::DataLoader& train, data::DataLoader* val, RunFiles& file
     const auto t0 = Clock::now();
     EpochRecord rec = train_epoch(train, epoch, callbacks);
     if (val) {
-      auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return model_->forward(x); }, *val, device_);
+      auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return forward(x); }, *val, device_);
       rec.val_loss = m.loss;
       rec.val_accuracy = m.accuracy;
     }

@@ -61,7 +61,11 @@ class Trainer {
 
   // Trains epochs [start_epoch + 1, options.epochs]; start_epoch > 0 after resume().
   // `val` may be null (then best.pt follows last.pt).
-  void fit(data::DataLoader& train, data::DataLoader* val, RunFiles& files, const TrainCallbacks& callbacks = {});
+  void fit(data::BatchSource& train, data::BatchSource* val, RunFiles& files, const TrainCallbacks& callbacks = {});
+
+  // What a step runs on a batch's inputs (default: the model's forward). Training a head on
+  // cached backbone features sets the head's forward here; checkpoints still hold the whole model.
+  void set_forward(std::function<torch::Tensor(torch::Tensor)> forward) { forward_ = std::move(forward); }
 
   // Restores model, optimizer and progress from RUN_DIR/checkpoints/last.pt and trims
   // metrics.jsonl to the epochs it covers. Returns the restored meta.
@@ -71,12 +75,14 @@ class Trainer {
   int completed_epochs() const { return start_epoch_; }
 
  private:
-  EpochRecord train_epoch(data::DataLoader& train, int epoch, const TrainCallbacks& callbacks);
+  EpochRecord train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks);
+  torch::Tensor forward(const torch::Tensor& x) { return forward_ ? forward_(x) : model_->forward(x); }
 
   models::ModelPtr model_;
   TrainOptions options_;
   torch::Device device_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::function<torch::Tensor(torch::Tensor)> forward_;
   int start_epoch_ = 0;
   int best_epoch_ = 0;
   double best_val_accuracy_ = -1;

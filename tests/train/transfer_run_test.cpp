@@ -1,0 +1,88 @@
+// Feature extraction end to end on a small image folder with the shared ImageNet MobileNetV2: the
+// cached path equals recomputing the frozen backbone every epoch, and the backbone never changes.
+#include <opencv2/imgcodecs.hpp>
+
+#include "../test_util.h"
+#include "tlab/core/io.h"
+#include "tlab/train/checkpoint.h"
+#include "tlab/train/run.h"
+#include "tlab/weights/load.h"
+
+namespace tlab::test {
+namespace {
+
+// 2 classes x 10 images of 96x96: class 0 reddish with a vertical bar, class 1 bluish with a horizontal one.
+void write_folder(const std::string& dir) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> noise(0, 60);
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 10; ++i) {
+      cv::Mat img(96, 96, CV_8UC3);
+      for (int y = 0; y < 96; ++y)
+        for (int x = 0; x < 96; ++x) {
+          const bool bar = c == 0 ? (x / 16 == 2) : (y / 16 == 2);
+          const int base = bar ? 220 : 60;
+          img.at<cv::Vec3b>(y, x) = c == 0 ? cv::Vec3b(uchar(noise(rng)), uchar(noise(rng)), uchar(base))
+                                           : cv::Vec3b(uchar(base), uchar(noise(rng)), uchar(noise(rng)));
+        }
+      fs::create_directories(dir + "/c" + std::to_string(c));
+      cv::imwrite(dir + "/c" + std::to_string(c) + "/" + std::to_string(i) + ".png", img);
+    }
+}
+
+train::RunOptions feature_extract(const std::string& data, const std::string& weights, const std::string& out) {
+  train::RunOptions o;
+  o.data = data;
+  o.model = "mobilenet_v2";
+  o.weights = weights;
+  o.strategy = "feature-extract";
+  o.val_split = 0.3;
+  o.batch_size = 4;
+  o.train.epochs = 3;
+  o.threads = 1;
+  o.workers = 1;
+  o.device = "cpu";
+  o.out = out;
+  return o;
+}
+
+TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
+  TempDir dir;
+  const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  write_folder(dir.str("data"));
+  auto cached = train::run_training(feature_extract(dir.str("data"), weights, dir.str("cached")));
+  auto o = feature_extract(dir.str("data"), weights, dir.str("recomputed"));
+  o.feature_cache = false;
+  auto recomputed = train::run_training(o);
+  ASSERT_TRUE(cached.splits.count("val"));
+  EXPECT_EQ(cached.splits["val"].accuracy, recomputed.splits["val"].accuracy);
+  EXPECT_NEAR(*cached.splits["val"].loss, *recomputed.splits["val"].loss, 1e-4);
+  EXPECT_GE(cached.splits["val"].accuracy, 0.8);  // an easy task for ImageNet features
+
+  // The trained model's backbone equals the weights file, tensor for tensor.
+  const auto file = weights::read_weights(weights);
+  auto model = train::load_model_from_checkpoint(dir.str("cached/checkpoints/best.pt"), torch::kCPU);
+  const auto params = model->named_parameters();
+  int compared = 0;
+  for (const auto& [key, tensor] : file) {
+    if (key.rfind("classifier.", 0) == 0 || !params.contains("backbone." + key)) continue;
+    EXPECT_TRUE(torch::equal(params["backbone." + key], tensor)) << key;
+    ++compared;
+  }
+  EXPECT_GT(compared, 100);
+  const auto config = nlohmann::json::parse(read_text(dir.str("cached/config.json")));
+  EXPECT_EQ(config["strategy"], "feature-extract");
+  EXPECT_EQ(config["head"], "gap");
+  EXPECT_EQ(config["input"]["resize"], 256);  // the weights' preprocessing
+}
+
+TEST(FeatureExtract, NeedsWeightsAndKnownStrategies) {
+  train::RunOptions o;
+  o.strategy = "feature-extract";
+  EXPECT_THROW(train::run_training(o), std::invalid_argument);
+  o.strategy = "sideways";
+  EXPECT_THROW(train::run_training(o), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tlab::test

@@ -63,7 +63,7 @@ void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume)
   c->add_option("--feature-cache", o.feature_cache,
                 "feature-extract without augmentation: compute backbone features once (true) or every epoch")
       ->capture_default_str();
-  c->add_option("--image-size", o.image_size, "input side in pixels (0: the data's own size or the model's default)")
+  c->add_option("--image-size", o.image_size, "input side in pixels (0: the data's own size or the model's default; with --weights, the weights' resize + crop)")
       ->capture_default_str();
   c->add_option("--epochs", t.epochs, "full passes over the training data")->capture_default_str();
   c->add_option("--batch-size", o.batch_size, "training batch size")->capture_default_str();

@@ -174,7 +174,7 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
   // Image folders may decode large JPEGs at reduced scale, down to no less than the side that
   // preprocessing resizes to.
   dopt.decode_min_side = input ? transforms::resize_side(*input)
-                         : p.pretrained ? transforms::resize_side(p.pretrained->input)
+                         : p.pretrained && o.image_size == 0 ? transforms::resize_side(p.pretrained->input)
                                : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
   data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.train.seed, dopt);
   p.train = splits.train;
@@ -187,6 +187,10 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
     p.input = *input;
   } else if (p.pretrained) {
     p.input = p.pretrained->input;  // the weights' own preprocessing
+    if (o.image_size > 0) {  // another input size: a straight resize to it (Keras's target_size), same normalisation
+      p.input.height = p.input.width = o.image_size;
+      p.input.resize = 0;
+    }
   } else {
     const auto& info = models::model_info(o.model);
     TLAB_CHECK(o.image_size >= 0, "--image-size: expected a positive side, got ", o.image_size);

@@ -57,11 +57,27 @@ void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume)
   c->add_option("--test", o.test, "test data spec (default: the data's own test split)");
   c->add_option("--model", o.model, "architecture (see `tlab models`)")->capture_default_str();
   c->add_option("--weights", o.weights, "start from pretrained weights: imagenet | FILE (.pth, .safetensors)");
-  c->add_option("--strategy", o.strategy, "scratch | feature-extract (frozen pretrained backbone, new head)")
+  c->add_option("--strategy", o.strategy,
+                "scratch | feature-extract (frozen pretrained backbone, new head) | fine-tune (head warm-up, then "
+                "the backbone at a lower LR) | distill (a student learns from --teacher)")
       ->capture_default_str();
   c->add_option("--head", o.head, "new head: gap|flatten[,WIDTH...][,dropout=P] (default with --weights: gap)");
   c->add_option("--feature-cache", o.feature_cache,
                 "feature-extract without augmentation: compute backbone features once (true) or every epoch")
+      ->capture_default_str();
+  c->add_option("--unfreeze", o.unfreeze, "fine-tune: all | N (the last N backbone stages; `tlab summary` lists them)")
+      ->capture_default_str();
+  c->add_option("--unfreeze-from", o.unfreeze_from, "fine-tune: the first backbone stage that trains, e.g. features.14");
+  c->add_option("--head-epochs", o.head_epochs, "fine-tune: first epochs that train the head alone (-1: epochs / 4)")
+      ->capture_default_str();
+  c->add_option("--backbone-lr-scale", o.backbone_lr_scale, "fine-tune: backbone LR = --lr * this")
+      ->capture_default_str();
+  c->add_option("--layer-decay", o.layer_decay, "fine-tune: each earlier backbone stage's LR = the next one's * this")
+      ->capture_default_str();
+  c->add_option("--bn", o.bn, "fine-tune: BatchNorm statistics frozen | train")->capture_default_str();
+  c->add_option("--teacher", o.teacher, "distill: the teacher, RUN_DIR | CHECKPOINT.pt | MODEL:WEIGHTS_FILE");
+  c->add_option("--temperature", o.temperature, "distill: softmax temperature")->capture_default_str();
+  c->add_option("--alpha", o.alpha, "distill: weight of the teacher's term (1 - alpha: the labels')")
       ->capture_default_str();
   c->add_option("--image-size", o.image_size, "input side in pixels (0: the data's own size or the model's default; with --weights, the weights' resize + crop)")
       ->capture_default_str();

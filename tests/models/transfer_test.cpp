@@ -49,7 +49,7 @@ TEST(TransferModel, GapAndFlattenHeadsOnResNet18) {
 TEST(TransferModel, FrozenMeansFrozen) {
   auto model = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, "gap"});
   auto& transfer = dynamic_cast<models::TransferModel&>(*model);
-  transfer.freeze_backbone(true);
+  transfer.set_trainable_from(transfer.stages().size());
   model->train();
   for (const auto& p : transfer.backbone().parameters()) EXPECT_FALSE(p.requires_grad());
   for (const auto& m : transfer.backbone().modules()) EXPECT_FALSE(m->is_training());
@@ -61,9 +61,48 @@ TEST(TransferModel, FrozenMeansFrozen) {
   const auto before = transfer.backbone().named_buffers()["features.0.1.running_mean"].clone();
   model->forward(torch::randn({4, 3, 32, 32}));
   EXPECT_TRUE(torch::equal(before, transfer.backbone().named_buffers()["features.0.1.running_mean"]));
-  transfer.freeze_backbone(false);
+  transfer.set_trainable_from(0);
   model->train();
   EXPECT_TRUE(transfer.backbone().is_training());
+}
+
+TEST(TransferModel, StagesFollowTheForwardOrderAndCoverEveryParameter) {
+  auto mobile = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, "gap"});
+  const auto& stages = dynamic_cast<models::TransferModel&>(*mobile).stages();
+  ASSERT_EQ(stages.size(), 19u);
+  EXPECT_EQ(stages.front(), "features.0");
+  EXPECT_EQ(stages.back(), "features.18");
+  auto resnet = models::create_model("resnet18", {3, 3, 32, 32, true, "flatten,8"});
+  auto& transfer = dynamic_cast<models::TransferModel&>(*resnet);
+  EXPECT_EQ(transfer.stages(), (std::vector<std::string>{"conv1", "bn1", "layer1", "layer2", "layer3", "layer4"}));
+  size_t covered = 0;
+  for (size_t i = 0; i < transfer.stages().size(); ++i) covered += transfer.stage_parameters(i).size();
+  EXPECT_EQ(covered, transfer.backbone().parameters().size());
+}
+
+TEST(TransferModel, PartialUnfreezeAndFrozenBatchNorm) {
+  auto model = models::create_model("resnet18", {3, 3, 32, 32, true, "gap"});
+  auto& transfer = dynamic_cast<models::TransferModel&>(*model);
+  auto& backbone = transfer.backbone();
+  transfer.set_trainable_from(4);  // layer3, layer4 train
+  model->train();
+  EXPECT_FALSE(backbone.named_parameters()["layer2.0.conv1.weight"].requires_grad());
+  EXPECT_TRUE(backbone.named_parameters()["layer3.0.conv1.weight"].requires_grad());
+  EXPECT_FALSE(backbone.named_modules()["layer2"]->is_training());  // frozen stage: eval mode
+  EXPECT_FALSE(backbone.named_modules()["bn1"]->is_training());
+  EXPECT_TRUE(backbone.named_modules()["layer4.1.bn2"]->is_training());
+  // --bn frozen: BatchNorm keeps its statistics also in the trainable stages; its affine parameters train.
+  transfer.freeze_batchnorm(true);
+  EXPECT_FALSE(backbone.named_modules()["layer4.1.bn2"]->is_training());
+  EXPECT_TRUE(backbone.named_modules()["layer4.1.conv2"]->is_training());
+  EXPECT_TRUE(backbone.named_parameters()["layer4.1.bn2.weight"].requires_grad());
+  const auto before = backbone.named_buffers()["layer4.1.bn2.running_mean"].clone();
+  model->forward(torch::randn({4, 3, 32, 32}));
+  EXPECT_TRUE(torch::equal(before, backbone.named_buffers()["layer4.1.bn2.running_mean"]));
+  transfer.freeze_batchnorm(false);
+  model->forward(torch::randn({4, 3, 32, 32}));
+  EXPECT_FALSE(torch::equal(before, backbone.named_buffers()["layer4.1.bn2.running_mean"]));
+  EXPECT_THROW(transfer.set_trainable_from(7), std::invalid_argument);
 }
 
 }  // namespace

@@ -38,20 +38,42 @@ TEST(Optimizer, BuildsEachKindAndValidates) {
   for (const char* name : {"sgd", "adam", "adamw"}) {
     train::OptimizerOptions o;
     o.name = name;
-    auto opt = train::make_optimizer({w}, o);
+    auto opt = train::make_optimizer({{w}}, o);
     train::set_learning_rate(*opt, 0.5);
     EXPECT_DOUBLE_EQ(opt->param_groups()[0].options().get_lr(), 0.5);
   }
   train::OptimizerOptions bad;
   bad.name = "rmsprop";
-  EXPECT_THROW(train::make_optimizer({w}, bad), std::invalid_argument);
+  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
   bad.name = "sgd";
   bad.lr = -1;
-  EXPECT_THROW(train::make_optimizer({w}, bad), std::invalid_argument);
+  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
   bad.lr = 0.1;
   bad.momentum = 0;
   bad.nesterov = true;
-  EXPECT_THROW(train::make_optimizer({w}, bad), std::invalid_argument);
+  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
+}
+
+TEST(Optimizer, ParameterGroupsTakeScaledLearningRatesAndSkipFrozenParameters) {
+  auto a = torch::tensor({1.0}, torch::requires_grad()), b = torch::tensor({1.0}, torch::requires_grad());
+  train::OptimizerOptions o;
+  o.momentum = 0;
+  auto opt = train::make_optimizer({{a}, {b}}, o);
+  train::set_learning_rate(*opt, 0.5, {1.0, 0.01});
+  EXPECT_DOUBLE_EQ(opt->param_groups()[1].options().get_lr(), 0.005);
+  EXPECT_THROW(train::set_learning_rate(*opt, 0.5, {1.0}), std::invalid_argument);
+  opt->zero_grad();
+  (a * a / 2 + b * b / 2).sum().backward();
+  opt->step();
+  EXPECT_NEAR(a.item<double>(), 0.5, 1e-6);    // 1 - 0.5 * 1
+  EXPECT_NEAR(b.item<double>(), 0.995, 1e-6);  // 1 - 0.005 * 1
+  // A frozen parameter (no gradient) is left alone, also by weight decay.
+  b.set_requires_grad(false);
+  b.mutable_grad() = torch::Tensor();
+  opt->zero_grad();
+  (a * a / 2).sum().backward();
+  opt->step();
+  EXPECT_NEAR(b.item<double>(), 0.995, 1e-6);
 }
 
 TEST(Optimizer, SgdNesterovMatchesTheFormula) {
@@ -61,7 +83,7 @@ TEST(Optimizer, SgdNesterovMatchesTheFormula) {
   o.lr = 0.1;
   o.nesterov = true;
   o.weight_decay = 0.1;
-  auto opt = train::make_optimizer({w}, o);
+  auto opt = train::make_optimizer({{w}}, o);
   double wv = 1.0, buf = 0.0;
   for (int step = 0; step < 3; ++step) {
     opt->zero_grad();

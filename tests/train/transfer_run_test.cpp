@@ -76,9 +76,127 @@ TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
   EXPECT_EQ(config["input"]["resize"], 256);  // the weights' preprocessing
 }
 
+TEST(FineTune, HeadWarmUpThenTheUnfrozenStagesAtALowerLearningRate) {
+  TempDir dir;
+  const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  write_folder(dir.str("data"));
+  auto o = feature_extract(dir.str("data"), weights, dir.str("ft"));
+  o.strategy = "fine-tune";
+  o.unfreeze = "2";  // features.17 and features.18
+  o.augment = "light";
+  auto r = train::run_training(o);
+  EXPECT_GE(r.splits["val"].accuracy, 0.8);
+  const auto config = nlohmann::json::parse(read_text(dir.str("ft/config.json")));
+  EXPECT_EQ(config["head_epochs"], 1);  // resolved: max(1, 3 / 4)
+  EXPECT_EQ(config["bn"], "frozen");
+  // Epoch 1 trains the head (1280 * 2 + 2 parameters); epochs 2-3 also the last two stages.
+  std::vector<int64_t> trainable;
+  std::istringstream lines(read_text(dir.str("ft/metrics.jsonl")));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) trainable.push_back(nlohmann::json::parse(line)["trainable_parameters"]);
+  ASSERT_EQ(trainable.size(), 3u);
+  EXPECT_EQ(trainable[0], 1280 * 2 + 2);
+  EXPECT_GT(trainable[1], trainable[0]);
+  EXPECT_EQ(trainable[2], trainable[1]);
+
+  // The frozen stages equal the weights file; the unfrozen ones moved.
+  std::map<std::string, torch::Tensor> file;
+  for (const auto& [key, tensor] : weights::read_weights(weights)) file[key] = tensor;
+  auto model = train::load_model_from_checkpoint(dir.str("ft/checkpoints/last.pt"), torch::kCPU);
+  const auto params = model->named_parameters();
+  EXPECT_TRUE(torch::equal(params["backbone.features.16.conv.0.0.weight"], file.at("features.16.conv.0.0.weight")));
+  EXPECT_FALSE(torch::equal(params["backbone.features.17.conv.0.0.weight"], file.at("features.17.conv.0.0.weight")));
+  EXPECT_FALSE(torch::equal(params["backbone.features.18.0.weight"], file.at("features.18.0.weight")));
+}
+
+TEST(FineTune, BadFlagsAreClearErrors) {
+  TempDir dir;
+  const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  write_folder(dir.str("data"));
+  auto o = feature_extract(dir.str("data"), weights, dir.str("bad"));
+  o.strategy = "fine-tune";
+  auto expect_error = [&](train::RunOptions bad, const std::string& needle) {
+    try {
+      train::run_training(bad);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto bad = o;
+  bad.unfreeze_from = "features.99";
+  expect_error(bad, "features.18");  // the message lists the stages
+  bad = o;
+  bad.unfreeze = "0";
+  expect_error(bad, "--unfreeze");
+  bad.unfreeze = "two";
+  expect_error(bad, "--unfreeze");
+  bad = o;
+  bad.head_epochs = 3;
+  expect_error(bad, "--head-epochs");
+  bad = o;
+  bad.bn = "sometimes";
+  expect_error(bad, "--bn");
+  bad = o;
+  bad.backbone_lr_scale = 0;
+  expect_error(bad, "--backbone-lr-scale");
+}
+
+TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
+  TempDir dir;
+  const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  write_folder(dir.str("data"));
+  train::run_training(feature_extract(dir.str("data"), weights, dir.str("teacher")));
+  train::RunOptions o;
+  o.data = dir.str("data");
+  o.val_split = 0.3;
+  o.model = "simple_cnn";
+  o.image_size = 32;
+  o.strategy = "distill";
+  o.teacher = dir.str("teacher");
+  o.batch_size = 4;
+  o.train.epochs = 4;
+  o.threads = 1;
+  o.workers = 1;
+  o.device = "cpu";
+  o.out = dir.str("cached");
+  auto cached = train::run_training(o);  // no augmentation: the teacher's outputs are computed once
+  EXPECT_GE(cached.splits["val"].accuracy, 0.8);
+  const auto config = nlohmann::json::parse(read_text(dir.str("cached/config.json")));
+  EXPECT_EQ(config["teacher"], dir.str("teacher"));
+  EXPECT_EQ(config["input"]["height"], 32);  // the student's own input
+  o.augment = "light";  // the teacher runs on each augmented batch, converted to its 224-px input
+  o.out = dir.str("live");
+  auto live = train::run_training(o);
+  EXPECT_TRUE(std::isfinite(*live.splits["val"].loss));
+
+  auto expect_error = [&](train::RunOptions bad, const std::string& needle) {
+    try {
+      train::run_training(bad);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto bad = o;
+  bad.out = dir.str("bad");
+  bad.teacher = "";
+  expect_error(bad, "--teacher");
+  bad.teacher = dir.str("nowhere");
+  expect_error(bad, "--teacher");
+  bad.teacher = "mobilenet_v2:" + weights;  // ImageNet's 1000 classes, not these 2
+  expect_error(bad, "predicts 1000 classes");
+  bad = o;
+  bad.out = dir.str("bad");
+  bad.alpha = 1.5;
+  expect_error(bad, "--alpha");
+}
+
 TEST(FeatureExtract, NeedsWeightsAndKnownStrategies) {
   train::RunOptions o;
   o.strategy = "feature-extract";
+  EXPECT_THROW(train::run_training(o), std::invalid_argument);
+  o.strategy = "fine-tune";
   EXPECT_THROW(train::run_training(o), std::invalid_argument);
   o.strategy = "sideways";
   EXPECT_THROW(train::run_training(o), std::invalid_argument);

@@ -81,8 +81,7 @@ ModelPtr create_model(const std::string& name, const ModelOptions& options) {
     ModelOptions backbone = options;
     backbone.include_top = false;
     backbone.head.clear();
-    return std::make_shared<TransferModel>(model_info(name).create(backbone), HeadOptions::parse(options.head),
-                                           options.num_classes, options.height, options.width);
+    return std::make_shared<TransferModel>(model_info(name).create(backbone), options);
   }
   return model_info(name).create(options);
 }

@@ -1,5 +1,6 @@
 #include "tlab/models/transfer.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "tlab/core/error.h"
@@ -48,21 +49,51 @@ std::string HeadOptions::str() const {
   return s + ",dropout=" + d.str();
 }
 
-TransferModel::TransferModel(ModelPtr backbone, const HeadOptions& head, int64_t num_classes, int64_t input_height,
-                             int64_t input_width)
-    : backbone_(std::move(backbone)), flatten_(head.pool == "flatten") {
+TransferModel::TransferModel(ModelPtr backbone, const ModelOptions& options)
+    : backbone_(std::move(backbone)) {
   TLAB_CHECK(backbone_ != nullptr, "TransferModel: the backbone is null");
-  TLAB_CHECK(num_classes > 0, "TransferModel: num_classes must be positive, got ", num_classes);
+  TLAB_CHECK(options.num_classes > 0, "TransferModel: num_classes must be positive, got ", options.num_classes);
+  const HeadOptions head = HeadOptions::parse(options.head);
+  flatten_ = head.pool == "flatten";
   register_module("backbone", backbone_);
-  if (flatten_) {  // the flattened size of the last feature map at this input size
+
+  // One forward pass names the stages (in forward order) and sizes a flatten head.
+  std::vector<std::string> observed;
+  int64_t map_size = 0;
+  {
     torch::NoGradGuard no_grad;
     const bool training = backbone_->is_training();
     backbone_->eval();
-    feature_dim_ = backbone_features(torch::zeros({1, 3, input_height, input_width})).size(1);
+    backbone_->forward_observed(torch::zeros({1, options.in_channels, options.height, options.width}),
+                                [&](const std::string& name, const torch::nn::Module&, const torch::Tensor& y) {
+                                  observed.push_back(name);
+                                  if (y.dim() == 4) map_size = y[0].numel();
+                                });
     backbone_->train(training);
-  } else {
-    feature_dim_ = backbone_->feature_dim();
   }
+  TLAB_CHECK(!flatten_ || map_size > 0, "--head flatten: the backbone reports no 4-D feature map");
+  feature_dim_ = flatten_ ? map_size : backbone_->feature_dim();
+
+  // Each parameter belongs to the observed stage whose name prefixes it, else to its top-level module.
+  const auto named = backbone_->named_parameters();
+  std::vector<bool> assigned(named.size(), false);
+  auto add_stage = [&](const std::string& stage) {
+    std::vector<torch::Tensor> params;
+    for (size_t i = 0; i < named.size(); ++i)
+      if (!assigned[i] && named[i].key().rfind(stage + ".", 0) == 0) {
+        params.push_back(named[i].value());
+        assigned[i] = true;
+      }
+    if (params.empty()) return;
+    stages_.push_back(stage);
+    stage_params_.push_back(std::move(params));
+  };
+  for (const auto& name : observed) add_stage(name);
+  for (size_t i = 0; i < named.size(); ++i)
+    if (!assigned[i]) add_stage(named[i].key().substr(0, named[i].key().find('.')));
+  const auto modules = backbone_->named_modules("", /*include_self=*/false);
+  for (const auto& stage : stages_) stage_modules_.push_back(modules.contains(stage) ? modules[stage] : nullptr);
+
   head_ = torch::nn::Sequential();
   int64_t width = feature_dim_;
   for (int64_t h : head.hidden) {
@@ -71,7 +102,7 @@ TransferModel::TransferModel(ModelPtr backbone, const HeadOptions& head, int64_t
     head_->push_back(torch::nn::Dropout(head.dropout));
     width = h;
   }
-  head_->push_back(torch::nn::Linear(width, num_classes));
+  head_->push_back(torch::nn::Linear(width, options.num_classes));
   register_module("head", head_);
 }
 
@@ -82,7 +113,6 @@ torch::Tensor TransferModel::backbone_features(const torch::Tensor& x) {
   backbone_->forward_observed(x, [&](const std::string&, const torch::nn::Module&, const torch::Tensor& y) {
     if (y.dim() == 4) map = y;
   });
-  TLAB_CHECK(map.defined(), "--head flatten: the backbone reports no 4-D feature map");
   return map.flatten(1);
 }
 
@@ -103,15 +133,35 @@ torch::Tensor TransferModel::forward_observed(torch::Tensor x, const LayerObserv
   return features;
 }
 
-void TransferModel::freeze_backbone(bool frozen) {
-  frozen_ = frozen;
-  for (auto& p : backbone_->parameters()) p.set_requires_grad(!frozen);
+std::vector<torch::Tensor> TransferModel::stage_parameters(size_t stage) const {
+  TLAB_CHECK(stage < stages_.size(), "TransferModel: stage ", stage, " of ", stages_.size());
+  return stage_params_[stage];
+}
+
+void TransferModel::set_trainable_from(size_t first) {
+  TLAB_CHECK(first <= stages_.size(), "TransferModel: first trainable stage ", first, " of ", stages_.size());
+  for (size_t i = 0; i < stages_.size(); ++i)
+    for (auto& p : stage_params_[i]) p.set_requires_grad(i >= first);
   train(is_training());
 }
 
 void TransferModel::train(bool on) {
   Model::train(on);
-  if (frozen_) backbone_->eval();
+  if (!on) return;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    const bool frozen = std::none_of(stage_params_[i].begin(), stage_params_[i].end(),
+                                     [](const torch::Tensor& p) { return p.requires_grad(); });
+    if (frozen && stage_modules_[i]) stage_modules_[i]->eval();
+  }
+  // Stages without parameters (pooling, activations) have nothing to keep; a fully frozen
+  // backbone is all eval (its dropout too).
+  const bool all_frozen = std::none_of(stage_params_.begin(), stage_params_.end(), [](const auto& params) {
+    return std::any_of(params.begin(), params.end(), [](const torch::Tensor& p) { return p.requires_grad(); });
+  });
+  if (all_frozen) backbone_->eval();
+  if (batchnorm_frozen_)
+    for (auto& m : backbone_->modules(/*include_self=*/false))
+      if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>()) m->eval();
 }
 
 }  // namespace tlab::models

@@ -26,9 +26,11 @@ void validate(const ScheduleOptions& s) {
              s.min_lr_fraction);
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::vector<torch::Tensor>>& groups,
                                                         const OptimizerOptions& o) {
   validate(o);
+  std::vector<torch::optim::OptimizerParamGroup> params;
+  for (const auto& g : groups) params.emplace_back(g);
   if (o.name == "sgd")
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
@@ -39,8 +41,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch:
       params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& scales) {
+  auto& groups = optimizer.param_groups();
+  TLAB_CHECK(scales.empty() || scales.size() == groups.size(), "set_learning_rate: ", scales.size(),
+             " scales for ", groups.size(), " parameter groups");
+  for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * (scales.empty() ? 1.0 : scales[i]));
 }
 
 double scheduled_lr(const ScheduleOptions& s, double peak, int64_t step, int64_t steps_per_epoch, int64_t total_steps) {

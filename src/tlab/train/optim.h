@@ -17,11 +17,12 @@ struct OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999;  // adam/adamw
 };
 
-// Builds the optimizer over `params`; throws std::invalid_argument for a bad name or values.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
+// Builds the optimizer with one parameter group per entry of `groups` (all with `options`);
+// throws std::invalid_argument for a bad name or values.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::vector<torch::Tensor>>& groups,
                                                         const OptimizerOptions& options);
-// Sets every parameter group's learning rate.
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+// Sets parameter group i's learning rate to lr * scales[i] (every group's to lr when scales is empty).
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& scales = {});
 
 struct ScheduleOptions {
   std::string name = "constant";  // constant | step | cosine

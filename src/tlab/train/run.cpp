@@ -2,7 +2,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
@@ -20,6 +22,7 @@
 #include "tlab/models/pretrained.h"
 #include "tlab/models/transfer.h"
 #include "tlab/train/checkpoint.h"
+#include "tlab/train/distill.h"
 
 namespace fs = std::filesystem;
 
@@ -47,6 +50,15 @@ nlohmann::json to_json(const RunOptions& o) {
           {"strategy", o.strategy},
           {"head", o.head},
           {"feature_cache", o.feature_cache},
+          {"unfreeze", o.unfreeze},
+          {"unfreeze_from", o.unfreeze_from},
+          {"head_epochs", o.head_epochs},
+          {"backbone_lr_scale", o.backbone_lr_scale},
+          {"layer_decay", o.layer_decay},
+          {"bn", o.bn},
+          {"teacher", o.teacher},
+          {"temperature", o.temperature},
+          {"alpha", o.alpha},
           {"image_size", o.image_size},
           {"batch_size", o.batch_size},
           {"eval_batch_size", o.eval_batch_size},
@@ -88,6 +100,15 @@ RunOptions run_options_from_json(const nlohmann::json& j) {
   o.strategy = j.value("strategy", std::string("scratch"));
   o.head = j.value("head", std::string());
   o.feature_cache = j.value("feature_cache", true);
+  o.unfreeze = j.value("unfreeze", std::string("all"));
+  o.unfreeze_from = j.value("unfreeze_from", std::string());
+  o.head_epochs = j.value("head_epochs", -1);
+  o.backbone_lr_scale = j.value("backbone_lr_scale", 0.01);
+  o.layer_decay = j.value("layer_decay", 1.0);
+  o.bn = j.value("bn", std::string("frozen"));
+  o.teacher = j.value("teacher", std::string());
+  o.temperature = j.value("temperature", 4.0);
+  o.alpha = j.value("alpha", 0.9);
   o.image_size = j.at("image_size");
   o.batch_size = j.at("batch_size");
   o.eval_batch_size = j.at("eval_batch_size");
@@ -156,11 +177,17 @@ std::string timestamp() {
 
 struct Prepared {
   std::optional<models::Pretrained> pretrained;  // the backbone with its weights (not when resuming)
+  std::shared_ptr<Teacher> teacher;              // --strategy distill
   data::DatasetPtr train, val, test;
   transforms::InputSpec input;
   models::ModelOptions model_options;
   std::vector<std::string> skipped;
 };
+
+// Feature extraction without augmentation trains the head on backbone features computed once.
+bool uses_feature_cache(const RunOptions& o) {
+  return o.strategy == "feature-extract" && o.feature_cache && transforms::Augmentation::from_json(o.augmentation).empty();
+}
 
 // Opens and splits the data and resolves the input spec; `input` comes from a checkpoint when resuming.
 Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>& input) {
@@ -170,12 +197,14 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
     po.include_top = false;
     p.pretrained = models::load_pretrained(o.model, o.weights, po);
   }
+  if (o.strategy == "distill") p.teacher = std::make_shared<Teacher>(o.teacher, resolve_device(o.device));
   data::DataOptions dopt{o.strict_data};
   // Image folders may decode large JPEGs at reduced scale, down to no less than the side that
-  // preprocessing resizes to.
+  // preprocessing (the student's and the teacher's) resizes to.
   dopt.decode_min_side = input ? transforms::resize_side(*input)
                          : p.pretrained && o.image_size == 0 ? transforms::resize_side(p.pretrained->input)
                                : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
+  if (p.teacher) dopt.decode_min_side = std::max(dopt.decode_min_side, transforms::resize_side(p.teacher->input()));
   data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.train.seed, dopt);
   p.train = splits.train;
   p.val = splits.val;
@@ -206,9 +235,10 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
   // and cropping need) in memory. IDX / CIFAR data are in memory already (fixed image size).
   TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
   // Not with denoising: it must see the full-resolution image, as without the cache.
-  if (o.cache_mb > 0 && !train->image_size() && p.input.denoise == "none") {
+  // Not with the feature cache either: one pass reads each image once.
+  if (o.cache_mb > 0 && !train->image_size() && p.input.denoise == "none" && !uses_feature_cache(o)) {
     auto budget = std::make_shared<data::CacheBudget>(size_t(o.cache_mb) << 20);
-    const int side = transforms::resize_side(p.input);
+    const int side = std::max(transforms::resize_side(p.input), p.teacher ? transforms::resize_side(p.teacher->input()) : 0);
     auto shrink = [side, interpolation = p.input.interpolation](const cv::Mat& img) {
       return std::min(img.rows, img.cols) > side ? transforms::resize_shorter_side(img, side, interpolation) : img;
     };
@@ -230,6 +260,48 @@ nlohmann::json data_json(const Prepared& p) {
           {"skipped", p.skipped}};
 }
 
+// --unfreeze: 0 for all, else the number of last stages.
+size_t unfreeze_count(const std::string& unfreeze) {
+  if (unfreeze == "all") return 0;
+  try {
+    size_t used = 0;
+    const long n = std::stol(unfreeze, &used);
+    if (used == unfreeze.size() && n > 0) return size_t(n);
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(str_cat("--unfreeze: expected all or a positive number of stages, got '", unfreeze, "'"));
+}
+
+// The first backbone stage that trains under --unfreeze / --unfreeze-from.
+size_t first_trainable_stage(const RunOptions& o, const models::TransferModel& model) {
+  const auto& stages = model.stages();
+  std::string known;
+  for (const auto& s : stages) known += (known.empty() ? "" : ", ") + s;
+  if (!o.unfreeze_from.empty()) {
+    const auto it = std::find(stages.begin(), stages.end(), o.unfreeze_from);
+    TLAB_CHECK(it != stages.end(), "--unfreeze-from '", o.unfreeze_from, "': not a stage of ", o.model,
+               "; its stages: ", known);
+    return size_t(it - stages.begin());
+  }
+  const size_t n = unfreeze_count(o.unfreeze);
+  return n == 0 ? 0 : stages.size() - std::min(n, stages.size());
+}
+
+// Fine-tuning: the head trains from the first epoch at the scheduled LR; the unfrozen backbone
+// stages join after --head-epochs at backbone_lr_scale of it, earlier stages lower by layer_decay
+// each. Frozen stages are not in any group.
+std::vector<ParamGroup> fine_tuning_groups(const RunOptions& o, models::TransferModel& model) {
+  model.freeze_batchnorm(o.bn == "frozen");
+  const size_t first = first_trainable_stage(o, model), n = model.stages().size();
+  model.set_trainable_from(first);
+  std::vector<ParamGroup> groups;
+  for (size_t i = first; i < n; ++i)
+    groups.push_back({model.stage_parameters(i), o.backbone_lr_scale * std::pow(o.layer_decay, double(n - 1 - i)),
+                      o.head_epochs});
+  groups.push_back({model.head_parameters(), 1.0, 0});
+  return groups;
+}
+
 RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string& dir, nlohmann::json meta,
                              bool resuming, const TrainCallbacks& callbacks) {
   const torch::Device device = resolve_device(o.device);
@@ -239,16 +311,25 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
                                    augment, /*pin_memory=*/device.is_cuda()};
   data::LoaderOptions eval_loader{o.eval_batch_size, false, false, o.workers, 4, 0, nullptr, device.is_cuda()};
   torch::manual_seed(o.train.seed);  // model initialisation
-  models::ModelPtr model;
-  if (p.pretrained) {  // the pretrained backbone with a new head
-    model = std::make_shared<models::TransferModel>(p.pretrained->model, models::HeadOptions::parse(o.head),
-                                                    p.model_options.num_classes, p.input.height, p.input.width);
-  } else {
-    model = models::create_model(o.model, p.model_options);
-  }
+  const models::ModelPtr model = p.pretrained  // the pretrained backbone with a new head
+                                     ? std::make_shared<models::TransferModel>(p.pretrained->model, p.model_options)
+                                     : models::create_model(o.model, p.model_options);
   auto* transfer = dynamic_cast<models::TransferModel*>(model.get());
-  if (o.strategy == "feature-extract") transfer->freeze_backbone(true);
-  Trainer trainer(model, o.train, device);
+  std::vector<ParamGroup> groups;
+  if (o.strategy == "feature-extract") transfer->set_trainable_from(transfer->stages().size());
+  if (o.strategy == "fine-tune") groups = fine_tuning_groups(o, *transfer);
+  Trainer trainer(model, o.train, device, groups);
+  if (p.teacher) {
+    p.teacher->check_classes(p.train->classes());
+    if (augment->empty()) {  // the teacher sees each image as it always will: its outputs once, per sample
+      const auto t0 = std::chrono::steady_clock::now();
+      p.teacher->cache(p.train, eval_loader);
+      log_info(str_cat("teacher outputs for ", p.train->size(), " images computed once in ",
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
+    }
+    trainer.set_teacher([&](const data::Batch& b, const torch::Tensor& x) { return p.teacher->logits(b, x, p.input); },
+                        o.temperature, o.alpha);
+  }
   if (resuming) {
     trainer.resume(dir);
     log_info(str_cat("resuming ", dir, " after epoch ", trainer.completed_epochs(), " of ", o.train.epochs));
@@ -257,7 +338,7 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
 
   // Frozen backbone, no augmentation: its features are the same every epoch, so compute them once
   // per split and train the head on them.
-  const bool cached = o.strategy == "feature-extract" && o.feature_cache && augment->empty();
+  const bool cached = uses_feature_cache(o);
   std::map<std::string, std::unique_ptr<data::BatchSource>> sources;  // "val", "test" for the final evaluation
   std::function<torch::Tensor(torch::Tensor)> forward = [&](torch::Tensor x) { return model->forward(x); };
   if (cached) {
@@ -303,9 +384,28 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   validate(o.train.schedule);
   TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
   models::model_info(o.model);  // unknown names fail before any data is read
-  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "feature-extract",
-             "--strategy: expected scratch or feature-extract, got '", o.strategy, "'");
-  TLAB_CHECK(o.strategy == "scratch" || !o.weights.empty(), "--strategy ", o.strategy,
+  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "feature-extract" || o.strategy == "fine-tune" ||
+                 o.strategy == "distill",
+             "--strategy: expected scratch, feature-extract, fine-tune or distill, got '", o.strategy, "'");
+  TLAB_CHECK((o.strategy == "distill") == !o.teacher.empty(), o.teacher.empty()
+                 ? "--strategy distill needs --teacher RUN_DIR|CHECKPOINT|MODEL:WEIGHTS"
+                 : "--teacher is for --strategy distill");
+  if (o.strategy == "distill") {
+    TLAB_CHECK(o.temperature > 0, "--temperature: expected a positive value, got ", o.temperature);
+    TLAB_CHECK(o.alpha >= 0 && o.alpha <= 1, "--alpha: expected a weight in [0, 1], got ", o.alpha);
+  }
+  if (o.strategy == "fine-tune") {
+    if (o.head_epochs < 0) o.head_epochs = std::max(1, o.train.epochs / 4);
+    TLAB_CHECK(o.head_epochs < o.train.epochs, "--head-epochs ", o.head_epochs, " leaves no epoch of --epochs ",
+               o.train.epochs, " to fine-tune the backbone in");
+    TLAB_CHECK(o.backbone_lr_scale > 0 && o.backbone_lr_scale <= 1,
+               "--backbone-lr-scale: expected a value in (0, 1], got ", o.backbone_lr_scale);
+    TLAB_CHECK(o.layer_decay > 0 && o.layer_decay <= 1, "--layer-decay: expected a value in (0, 1], got ",
+               o.layer_decay);
+    TLAB_CHECK(o.bn == "frozen" || o.bn == "train", "--bn: expected frozen or train, got '", o.bn, "'");
+    unfreeze_count(o.unfreeze);
+  }
+  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "distill" || !o.weights.empty(), "--strategy ", o.strategy,
              " starts from pretrained weights: add --weights imagenet|FILE");
   if (!o.weights.empty() && o.head.empty()) o.head = "gap";
   if (!o.head.empty()) models::HeadOptions::parse(o.head);  // a bad --head fails before any data is read

@@ -24,10 +24,23 @@ struct RunOptions {
   std::string test;                    // test spec; empty: the data's own test split, if any
   std::string model = "simple_cnn";    // registry name
   std::string weights;                 // imagenet | FILE: start from pretrained weights (a new head); empty: from scratch
-  std::string strategy = "scratch";    // scratch | feature-extract (frozen backbone, BatchNorm in eval mode)
+  std::string strategy = "scratch";    // scratch | feature-extract (frozen backbone, BatchNorm in eval mode) |
+                                       // fine-tune (head warm-up, then the backbone at a lower LR) |
+                                       // distill (learn from --teacher's outputs as well as the labels)
   std::string head;                    // new head on the backbone (models/transfer.h); empty: "gap" with --weights,
                                        // else the architecture's own classifier
   bool feature_cache = true;           // feature-extract without augmentation: backbone features computed once
+  // Fine-tuning (models::TransferModel::stages() names the backbone's stages):
+  std::string unfreeze = "all";        // all | N: the last N backbone stages train, earlier ones stay frozen
+  std::string unfreeze_from;           // a stage name: it and later stages train (instead of --unfreeze)
+  int head_epochs = -1;                // first epochs train the head alone; -1: epochs / 4 (at least 1)
+  double backbone_lr_scale = 0.01;     // backbone LR = the head's (--lr, scheduled) * this
+  double layer_decay = 1.0;            // each earlier backbone stage's LR is this times the next one's
+  std::string bn = "frozen";           // frozen: BatchNorm statistics stay the pretrained ones | train
+  // Distillation (train/distill.h):
+  std::string teacher;                 // RUN_DIR | CHECKPOINT.pt | MODEL:WEIGHTS, trained on the same classes
+  double temperature = 4.0;            // softmax temperature T of both outputs
+  double alpha = 0.9;                  // weight of the teacher term; 1 - alpha weighs the labels' loss
   int image_size = 0;                  // input side; 0: the data's fixed size, else the model's default
   int batch_size = 128;                // training batch size
   int eval_batch_size = 256;           // batch size for validation and test

@@ -1,6 +1,8 @@
 #include "tlab/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -8,6 +10,7 @@
 #include "tlab/core/io.h"
 #include "tlab/eval/metrics.h"
 #include "tlab/train/checkpoint.h"
+#include "tlab/train/distill.h"
 #include "tlab/transforms/mix.h"
 
 namespace fs = std::filesystem;
@@ -27,23 +30,45 @@ nlohmann::json EpochRecord::to_json() const {
                       {"lr", lr},
                       {"seconds", seconds},
                       {"images_per_second", images_per_second},
-                      {"data_wait_seconds", data_wait_seconds}};
+                      {"data_wait_seconds", data_wait_seconds},
+                      {"trainable_parameters", trainable_parameters}};
   return j;
 }
 
-Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device device)
-    : model_(std::move(model)), options_(std::move(options)), device_(device) {
+Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device device, std::vector<ParamGroup> groups)
+    : model_(std::move(model)), options_(std::move(options)), device_(device), groups_(std::move(groups)) {
   TLAB_CHECK(model_ != nullptr, "Trainer: model is null");
   TLAB_CHECK(options_.epochs > 0, "--epochs: expected a positive count, got ", options_.epochs);
   TLAB_CHECK(options_.label_smoothing >= 0 && options_.label_smoothing < 1,
              "--label-smoothing: expected a value in [0, 1), got ", options_.label_smoothing);
   validate(options_.schedule);
-  model_->to(device_);
-  std::vector<torch::Tensor> trainable;
-  for (const auto& p : model_->parameters())
-    if (p.requires_grad()) trainable.push_back(p);
-  TLAB_CHECK(!trainable.empty(), "Trainer: the model has no trainable parameters");
-  optimizer_ = make_optimizer(trainable, options_.optimizer);
+  model_->to(device_);  // keeps the parameter tensors (and so the groups) the same objects
+  if (groups_.empty()) {
+    ParamGroup all;
+    for (const auto& p : model_->parameters())
+      if (p.requires_grad()) all.params.push_back(p);
+    groups_.push_back(std::move(all));
+  }
+  std::vector<std::vector<torch::Tensor>> params;
+  for (const auto& g : groups_) {
+    TLAB_CHECK(g.lr_scale > 0, "Trainer: a parameter group's LR scale must be positive, got ", g.lr_scale);
+    TLAB_CHECK(g.frozen_epochs >= 0 && g.frozen_epochs < options_.epochs, "Trainer: a parameter group frozen for ",
+               g.frozen_epochs, " epochs never trains in ", options_.epochs, " epochs");
+    params.push_back(g.params);
+    lr_scales_.push_back(g.lr_scale);
+  }
+  TLAB_CHECK(std::any_of(params.begin(), params.end(), [](const auto& p) { return !p.empty(); }),
+             "Trainer: the model has no trainable parameters");
+  optimizer_ = make_optimizer(params, options_.optimizer);
+}
+
+void Trainer::set_teacher(TeacherLogits teacher, double temperature, double alpha) {
+  TLAB_CHECK(temperature > 0 && std::isfinite(temperature), "--temperature: expected a positive value, got ",
+             temperature);
+  TLAB_CHECK(alpha >= 0 && alpha <= 1, "--alpha: expected a weight in [0, 1], got ", alpha);
+  teacher_ = std::move(teacher);
+  temperature_ = temperature;
+  alpha_ = alpha;
 }
 
 nlohmann::json Trainer::resume(const std::string& run_dir) {
@@ -71,11 +96,24 @@ nlohmann::json Trainer::resume(const std::string& run_dir) {
 
 EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks) {
   namespace F = torch::nn::functional;
-  model_->train();
+  // Which groups train this epoch, and the LR schedule's phase: [phase_start, phase_end) epochs,
+  // between the group boundaries (frozen_epochs), so unfreezing starts a new warm-up.
+  int phase_start = 0, phase_end = options_.epochs;
+  int64_t trainable = 0;
+  for (const auto& g : groups_) {
+    const bool on = epoch > g.frozen_epochs;
+    for (const auto& p : g.params) {
+      p.set_requires_grad(on);
+      trainable += on ? p.numel() : 0;
+    }
+    if (g.frozen_epochs < epoch) phase_start = std::max(phase_start, g.frozen_epochs);
+    else phase_end = std::min(phase_end, g.frozen_epochs);
+  }
+  model_->train();  // after requires_grad: a TransferModel keeps frozen stages in eval mode
   torch::manual_seed(options_.seed + uint64_t(epoch));  // dropout etc.: a function of (seed, epoch)
   train.start_epoch(epoch);
   const int64_t steps = static_cast<int64_t>(train.num_batches());
-  const int64_t total_steps = steps * options_.epochs;
+  const int64_t phase_steps = steps * (phase_end - phase_start);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
   torch::Tensor loss_sum = torch::zeros({}, f64), correct = torch::zeros({}, f64);
   int64_t seen = 0, step = 0;
@@ -84,8 +122,9 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
   const auto loss_options = F::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing);
 
   while (auto batch = train.next()) {
-    lr = scheduled_lr(options_.schedule, options_.optimizer.lr, (epoch - 1) * steps + step, steps, total_steps);
-    set_learning_rate(*optimizer_, lr);
+    lr = scheduled_lr(options_.schedule, options_.optimizer.lr, (epoch - 1 - phase_start) * steps + step, steps,
+                      phase_steps);
+    set_learning_rate(*optimizer_, lr, lr_scales_);
     auto x = batch->images.to(device_, /*non_blocking=*/true);
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
     optimizer_->zero_grad();
@@ -99,6 +138,7 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
     } else {
       loss = F::cross_entropy(logits, y, loss_options);
     }
+    if (teacher_) loss = distillation_loss(logits, teacher_(*batch, x), loss, temperature_, alpha_);
     loss.backward();
     optimizer_->step();
     ++step;
@@ -131,6 +171,7 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
   const double train_seconds = since(t0);
   rec.images_per_second = double(seen) / train_seconds;
   rec.data_wait_seconds = train.wait_seconds();
+  rec.trainable_parameters = trainable;
   rec.seconds = train_seconds;
   return rec;
 }

@@ -23,6 +23,15 @@ struct TrainOptions {
   int progress_every = 10;       // steps between progress callbacks (each one syncs the device)
 };
 
+// Parameters that share a learning rate (discriminative fine-tuning: a lower one for the backbone).
+struct ParamGroup {
+  std::vector<torch::Tensor> params;
+  double lr_scale = 1.0;  // the group's LR = the scheduled LR * lr_scale
+  // The group has no gradient (requires_grad false) in epochs 1..frozen_epochs and trains after:
+  // fine-tuning's head warm-up. Each such boundary starts the LR schedule (warm-up included) anew.
+  int frozen_epochs = 0;
+};
+
 struct StepProgress {
   int epoch = 0, epochs = 0;      // 1-based epoch
   int64_t step = 0, steps = 0;    // 1-based step within the epoch
@@ -40,6 +49,7 @@ struct EpochRecord {
   double seconds = 0;            // wall time of the epoch, validation included
   double images_per_second = 0;  // training images / training seconds
   double data_wait_seconds = 0;  // time the training step waited for the loader
+  int64_t trainable_parameters = 0;  // parameters that received gradients this epoch
   nlohmann::json to_json() const;
 };
 
@@ -57,7 +67,8 @@ struct RunFiles {
 
 class Trainer {
  public:
-  Trainer(models::ModelPtr model, TrainOptions options, torch::Device device);
+  // `groups` empty: one group of the model's parameters that require a gradient.
+  Trainer(models::ModelPtr model, TrainOptions options, torch::Device device, std::vector<ParamGroup> groups = {});
 
   // Trains epochs [start_epoch + 1, options.epochs]; start_epoch > 0 after resume().
   // `val` may be null (then best.pt follows last.pt).
@@ -66,6 +77,12 @@ class Trainer {
   // What a step runs on a batch's inputs (default: the model's forward). Training a head on
   // cached backbone features sets the head's forward here; checkpoints still hold the whole model.
   void set_forward(std::function<torch::Tensor(torch::Tensor)> forward) { forward_ = std::move(forward); }
+
+  // Distillation: `teacher` gives a batch's teacher logits (its inputs `x` already on the device);
+  // the loss becomes distillation_loss(logits, teacher logits, the usual loss, temperature, alpha)
+  // (train/distill.h). Throws std::invalid_argument for T <= 0 or alpha outside [0, 1].
+  using TeacherLogits = std::function<torch::Tensor(const data::Batch& batch, const torch::Tensor& x)>;
+  void set_teacher(TeacherLogits teacher, double temperature, double alpha);
 
   // Restores model, optimizer and progress from RUN_DIR/checkpoints/last.pt and trims
   // metrics.jsonl to the epochs it covers. Returns the restored meta.
@@ -81,8 +98,12 @@ class Trainer {
   models::ModelPtr model_;
   TrainOptions options_;
   torch::Device device_;
+  std::vector<ParamGroup> groups_;
+  std::vector<double> lr_scales_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::function<torch::Tensor(torch::Tensor)> forward_;
+  TeacherLogits teacher_;
+  double temperature_ = 1, alpha_ = 0;
   int start_epoch_ = 0;
   int best_epoch_ = 0;
   double best_val_accuracy_ = -1;

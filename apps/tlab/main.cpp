@@ -24,12 +24,11 @@
 #include "tlab/data/loader.h"
 #include "tlab/data/spec.h"
 #include "tlab/eval/metrics.h"
-#include "tlab/features/deep.h"
-#include "tlab/features/logistic.h"
 #include "tlab/models/flops.h"
 #include "tlab/models/pretrained.h"
 #include "tlab/models/summary.h"
 #include "tlab/train/checkpoint.h"
+#include "tlab/train/compare.h"
 #include "tlab/train/run.h"
 #include "tlab/transforms/preview.h"
 
@@ -46,25 +45,29 @@ void print_reports(const train::RunResult& r) {
   std::printf("\nrun directory: %s\n", r.dir.c_str());
 }
 
-void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume) {
-  auto* c = app.add_subcommand("train", "train a classifier (default: simple_cnn on Fashion-MNIST)");
+// The options of one training run, shared by `train` and `compare`.
+void add_run_options(CLI::App* c, train::RunOptions& o) {
   auto& t = o.train;
   c->add_option("--data", o.data, "training data: fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR | DIR")
       ->capture_default_str();
   c->add_option("--val", o.val, "validation data spec (default: the data's own val split, else --val-split)");
   c->add_option("--val-split", o.val_split, "stratified fraction of the training data held out for validation")
       ->capture_default_str();
-  c->add_option("--test", o.test, "test data spec (default: the data's own test split)");
+  c->add_option("--test", o.test, "test data spec (default: the data's own test split, else --test-split)");
+  c->add_option("--test-split", o.test_split, "without test data: stratified fraction of the data held out as test")
+      ->capture_default_str();
   c->add_option("--model", o.model, "architecture (see `tlab models`)")->capture_default_str();
   c->add_option("--weights", o.weights, "start from pretrained weights: imagenet | FILE (.pth, .safetensors)");
   c->add_option("--strategy", o.strategy,
-                "scratch | feature-extract (frozen pretrained backbone, new head) | fine-tune (head warm-up, then "
+                "scratch | linear-probe (logistic regression on frozen pretrained features) | feature-extract "
+                "(frozen pretrained backbone, new head) | fine-tune (head warm-up, then "
                 "the backbone at a lower LR) | distill (a student learns from --teacher)")
       ->capture_default_str();
   c->add_option("--head", o.head, "new head: gap|flatten[,WIDTH...][,dropout=P] (default with --weights: gap)");
   c->add_option("--feature-cache", o.feature_cache,
                 "feature-extract without augmentation: compute backbone features once (true) or every epoch")
       ->capture_default_str();
+  c->add_option("--probe-c", o.probe_c, "linear-probe: inverse L2 strength (scikit-learn's C)")->capture_default_str();
   c->add_option("--unfreeze", o.unfreeze, "fine-tune: all | N (the last N backbone stages; `tlab summary` lists them)")
       ->capture_default_str();
   c->add_option("--unfreeze-from", o.unfreeze_from, "fine-tune: the first backbone stage that trains, e.g. features.14");
@@ -108,7 +111,42 @@ void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume)
   c->add_option("--cache-mb", o.cache_mb, "memory for decoded images of image folders, MiB (0: decode every epoch)")
       ->capture_default_str();
   c->add_option("--out", o.out, "run directory (default: runs/<model>-<timestamp>)");
+}
+
+void add_train_command(CLI::App& app, train::RunOptions& o, std::string& resume) {
+  auto* c = app.add_subcommand("train", "train a classifier (default: simple_cnn on Fashion-MNIST)");
+  add_run_options(c, o);
   c->add_option("--resume", resume, "continue the interrupted run in RUN_DIR from its last.pt");
+}
+
+void add_compare_command(CLI::App& app, train::CompareOptions& c) {
+  auto* sub = app.add_subcommand("compare", "run transfer strategies on the same data and split; one table");
+  add_run_options(sub, c.base);
+  sub->get_option("--out")->description("directory for a run per strategy and compare.json")->required();
+  sub->add_option("--strategies", c.strategies,
+                  "comma-separated, in order: linear-probe, feature-extract, fine-tune, scratch, student, distill")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--scratch-model", c.scratch_model, "scratch: the architecture (default: --model)");
+  sub->add_option("--student", c.student, "student and distill: the student architecture")->capture_default_str();
+  sub->add_option("--student-image-size", c.student_image_size, "student and distill: the student's input side")
+      ->capture_default_str();
+}
+
+int cmd_compare(train::CompareOptions& c) {
+  app::Progress progress;
+  train::TrainCallbacks cb{[&](const train::StepProgress& p) { progress.step(p); },
+                           [&](const train::EpochRecord& r) { progress.epoch(r); }};
+  const auto rows = train::run_comparison(
+      c,
+      [](const std::string& row, const train::RunOptions& o) {
+        std::printf("\n== %s: %s%s%s, %d epochs -> %s ==\n", row.c_str(), o.model.c_str(),
+                    o.weights.empty() ? "" : " + ", o.weights.c_str(), o.train.epochs, o.out.c_str());
+        std::fflush(stdout);
+      },
+      cb);
+  std::printf("\n%s\nwrote %s/compare.json\n", train::format_table(rows).c_str(), c.base.out.c_str());
+  return 0;
 }
 
 int cmd_train(const CLI::App& sub, train::RunOptions& o, const std::string& resume) {
@@ -264,71 +302,6 @@ int cmd_predict(const PredictArgs& a) {
   return 0;
 }
 
-struct ProbeArgs {
-  std::string model, weights, data, val, test, out, device = "auto";
-  double val_split = 0.1, c = 1.0;
-  int batch_size = 64, workers = 2, threads = 0;
-  uint64_t seed = 0;
-};
-
-// Linear probe: frozen pretrained backbone -> pooled features, computed once -> L-BFGS
-// multinomial logistic regression -> metrics on the validation and test data.
-int cmd_probe(const ProbeArgs& a) {
-  using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
-  set_threads(a.threads);
-  const torch::Device device = resolve_device(a.device);
-  models::PretrainedOptions po;
-  po.include_top = false;
-  po.resolve.progress = download_progress();
-  auto backbone = models::load_pretrained(a.model, a.weights, po);
-  models::prepare_for_inference(*backbone.model);
-  backbone.model->to(device);
-  data::DataOptions dopt;
-  dopt.decode_min_side = transforms::resize_side(backbone.input);
-  const data::Splits splits = data::open_splits(a.data, a.val, a.val_split, a.test, a.seed, dopt);
-  for (const auto& s : splits.skipped) log_warning("skipped " + s);
-  const auto& classes = splits.train->classes();
-  auto features_of = [&](const data::DatasetPtr& ds) {
-    data::DataLoader loader(ds, backbone.input, {a.batch_size, false, false, a.workers, 4, 0});
-    return features::extract_deep_features(
-        *backbone.model, [&](torch::Tensor x) { return backbone.model->forward(x); }, loader, device);
-  };
-  auto t0 = Clock::now();
-  const auto train = features_of(splits.train);
-  const double extract_seconds = seconds_since(t0);
-  t0 = Clock::now();
-  features::LogisticOptions lo;
-  lo.c = a.c;
-  const auto probe = features::LogisticRegression::fit(train.features, train.labels, int64_t(classes.size()), lo);
-  const double fit_seconds = seconds_since(t0);
-  std::printf("linear probe on %s features (%lld-d) of %zu training images: extracted in %.1f s (%.1f img/s), "
-              "fitted in %.2f s (%d L-BFGS evaluations)\n",
-              a.model.c_str(), (long long)train.features.size(1), splits.train->size(), extract_seconds,
-              double(splits.train->size()) / extract_seconds, fit_seconds, probe.evaluations());
-  nlohmann::json out = {{"model", a.model}, {"weights", backbone.weights_path}, {"data", a.data}, {"c", a.c},
-                        {"feature_dim", train.features.size(1)}, {"train_samples", splits.train->size()},
-                        {"extract_seconds", extract_seconds}, {"fit_seconds", fit_seconds}};
-  for (const auto& [name, ds] : {std::pair{"val", splits.val}, std::pair{"test", splits.test}}) {
-    if (!ds) continue;
-    const auto f = features_of(ds);
-    const auto logits = probe.logits(f.features);
-    const auto predicted = logits.argmax(1).contiguous(), labels = f.labels.contiguous();
-    auto m = eval::compute_metrics(std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()),
-                                   std::vector<int64_t>(predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + predicted.numel()),
-                                   classes);
-    m.loss = torch::nn::functional::cross_entropy(logits, f.labels).item<double>();
-    std::printf("\n== %s ==\n%s", name, eval::format_report(m).c_str());
-    out[name] = eval::to_json(m);
-  }
-  if (!a.out.empty()) {
-    fs::create_directories(a.out);
-    write_json_atomic((fs::path(a.out) / "metrics.json").string(), out);
-    std::printf("\nwrote %s\n", (fs::path(a.out) / "metrics.json").c_str());
-  }
-  return 0;
-}
-
 struct PreviewArgs {
   std::string data, augment = "light", out;
   int count = 4, views = 7, image_size = 0;
@@ -405,6 +378,8 @@ int main(int argc, char** argv) {
   train::RunOptions run;
   std::string resume;
   add_train_command(app, run, resume);
+  train::CompareOptions compare;
+  add_compare_command(app, compare);
 
   EvalArgs eval_args;
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a checkpoint on a data set (its test split when it has one)");
@@ -440,23 +415,6 @@ int main(int argc, char** argv) {
 
   auto* models_cmd = app.add_subcommand("models", "list the architectures");
 
-  ProbeArgs probe_args;
-  auto* probe_cmd = app.add_subcommand("probe", "linear probe: logistic regression on a frozen pretrained backbone's features");
-  probe_cmd->add_option("--model", probe_args.model, "zoo architecture")->required();
-  probe_cmd->add_option("--weights", probe_args.weights, "imagenet (cached / downloaded) or a .pth / .safetensors file")
-      ->required();
-  probe_cmd->add_option("--data", probe_args.data, "training data spec")->required();
-  probe_cmd->add_option("--val", probe_args.val, "validation data spec (default: the data's own, else --val-split)");
-  probe_cmd->add_option("--val-split", probe_args.val_split, "stratified held-out fraction without validation data")
-      ->capture_default_str();
-  probe_cmd->add_option("--test", probe_args.test, "test data spec (default: the data's own test split)");
-  probe_cmd->add_option("--c", probe_args.c, "inverse L2 strength (scikit-learn's C)")->capture_default_str();
-  probe_cmd->add_option("--batch-size", probe_args.batch_size, "feature-extraction batch size")->capture_default_str();
-  probe_cmd->add_option("--workers", probe_args.workers, "data loader threads")->capture_default_str();
-  probe_cmd->add_option("--threads", probe_args.threads, "LibTorch threads (0: one per core)");
-  probe_cmd->add_option("--device", probe_args.device, "auto | cpu | cuda[:N]")->capture_default_str();
-  probe_cmd->add_option("--seed", probe_args.seed, "seed of the validation split")->capture_default_str();
-  probe_cmd->add_option("--out", probe_args.out, "directory for metrics.json");
 
   PreviewArgs preview_args;
   auto* preview_cmd = app.add_subcommand("augment-preview", "write a grid of original and augmented images (PNG)");
@@ -482,12 +440,12 @@ int main(int argc, char** argv) {
   });
   try {
     if (auto* c = app.get_subcommand("train"); c->parsed()) return cmd_train(*c, run, resume);
+    if (app.get_subcommand("compare")->parsed()) return cmd_compare(compare);
     if (eval_cmd->parsed()) return cmd_eval(eval_args);
     if (predict_cmd->parsed()) return cmd_predict(predict_args);
     if (summary_cmd->parsed()) return cmd_summary(summary_model, summary_classes, summary_size, summary_channels);
     if (models_cmd->parsed()) return cmd_models();
     if (preview_cmd->parsed()) return cmd_augment_preview(preview_args);
-    if (probe_cmd->parsed()) return cmd_probe(probe_args);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return 2;

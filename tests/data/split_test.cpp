@@ -1,9 +1,12 @@
 #include "tlab/data/split.h"
 
 #include <algorithm>
+#include <opencv2/core.hpp>
 #include <map>
 
 #include "../test_util.h"
+#include "../train/fixtures.h"
+#include "tlab/data/spec.h"
 
 namespace tlab::test {
 namespace {
@@ -58,6 +61,25 @@ TEST(StratifiedSplit, SmallClassesKeepOneOnEachSide) {
 TEST(StratifiedSplit, RejectsBadFraction) {
   EXPECT_THROW(data::stratified_split({0, 1}, 1.0, 0), std::invalid_argument);
   EXPECT_THROW(data::stratified_split({0, 1}, -0.1, 0), std::invalid_argument);
+}
+
+TEST(OpenSplits, TestThenValidationHeldOutStratifiedAndDisjoint) {
+  TempDir dir;
+  write_bar_idx(dir.str(), "train", 300, 1);  // 3 classes x 100, no test files
+  const auto s = data::open_splits("idx:" + dir.str(), "", 0.25, "", 0.2, 0);
+  ASSERT_TRUE(s.test && s.val);
+  EXPECT_EQ(s.test->size(), 60u);   // 20% of 300
+  EXPECT_EQ(s.val->size(), 60u);    // 25% of the remaining 240
+  EXPECT_EQ(s.train->size(), 180u);
+  std::map<int64_t, int> test_counts;
+  for (size_t i = 0; i < s.test->size(); ++i) ++test_counts[s.test->get(i).label];
+  EXPECT_EQ(test_counts, (std::map<int64_t, int>{{0, 20}, {1, 20}, {2, 20}}));
+  // Same seed, same split; test_split 0 keeps all for training and validation.
+  const auto again = data::open_splits("idx:" + dir.str(), "", 0.25, "", 0.2, 0);
+  EXPECT_TRUE(cv::norm(again.test->get(7).image, s.test->get(7).image) == 0);
+  const auto none = data::open_splits("idx:" + dir.str(), "", 0.25, "", 0.0, 0);
+  EXPECT_FALSE(none.test);
+  EXPECT_EQ(none.train->size() + none.val->size(), 300u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "../test_util.h"
 #include "tlab/core/io.h"
 #include "tlab/train/checkpoint.h"
+#include "tlab/train/compare.h"
 #include "tlab/train/run.h"
 #include "tlab/weights/load.h"
 
@@ -190,6 +191,42 @@ TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
   bad.out = dir.str("bad");
   bad.alpha = 1.5;
   expect_error(bad, "--alpha");
+}
+
+TEST(Compare, EveryStrategyOnTheSameSplitInOneTable) {
+  TempDir dir;
+  write_folder(dir.str("data"));
+  train::CompareOptions c;
+  c.base = feature_extract(dir.str("data"), shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth", dir.str("cmp"));
+  c.base.val_split = 0.25;
+  c.base.test_split = 0.2;  // 4 test images, 4 val, 12 train
+  c.base.train.epochs = 2;
+  c.base.image_size = 64;
+  c.strategies = {"linear-probe", "feature-extract", "fine-tune", "scratch", "student", "distill"};
+  c.student_image_size = 32;
+  std::vector<std::string> started;
+  const auto rows = train::run_comparison(c, [&](const std::string& row, const train::RunOptions&) { started.push_back(row); });
+  EXPECT_EQ(started, c.strategies);
+  ASSERT_EQ(rows.size(), 6u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.split, "test") << r.strategy;
+    EXPECT_GE(r.accuracy, 0.0);
+    EXPECT_LE(r.accuracy, 1.0);
+    EXPECT_GT(r.seconds, 0.0);
+    EXPECT_GT(r.images_per_second, 0.0);
+    const auto config = nlohmann::json::parse(read_text(r.dir + "/config.json"));
+    EXPECT_EQ(config["data_info"]["test"]["samples"], 4) << r.strategy;  // the same split for every row
+    EXPECT_EQ(config["data_info"]["train"]["samples"], 12) << r.strategy;
+  }
+  EXPECT_EQ(rows[0].model, "mobilenet_v2");
+  EXPECT_EQ(rows[4].model, "simple_cnn");
+  EXPECT_GE(rows[0].accuracy, 0.75);  // ImageNet features separate the two colours
+  const auto distill = nlohmann::json::parse(read_text(dir.str("cmp/distill/config.json")));
+  EXPECT_EQ(distill["teacher"], dir.str("cmp/fine-tune"));
+  const auto json = nlohmann::json::parse(read_text(dir.str("cmp/compare.json")));
+  ASSERT_EQ(json.size(), 6u);
+  EXPECT_EQ(json[2]["strategy"], "fine-tune");
+  EXPECT_NE(train::format_table(rows).find("linear-probe"), std::string::npos);
 }
 
 TEST(FeatureExtract, NeedsWeightsAndKnownStrategies) {

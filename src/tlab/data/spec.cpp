@@ -100,7 +100,7 @@ void check_same_classes(const Dataset& reference, const Dataset& other, const st
 }
 
 Splits open_splits(const std::string& data, const std::string& val, double val_split, const std::string& test,
-                   uint64_t seed, const DataOptions& options) {
+                   double test_split, uint64_t seed, const DataOptions& options) {
   Splits s;
   DataSource src = open_data(data, options);
   DatasetPtr train = src.train;
@@ -112,6 +112,16 @@ Splits open_splits(const std::string& data, const std::string& val, double val_s
     for (const auto& f : d->skipped()) s.skipped.push_back(f);
     return d;
   };
+  if (!test.empty()) {
+    s.test = open_other(test, true);
+  } else if (src.test) {
+    s.test = src.test;
+    for (const auto& f : src.test->skipped()) s.skipped.push_back(f);
+  } else if (test_split > 0) {
+    auto split = stratified_split(all_labels(*train), test_split, seed);
+    s.test = std::make_shared<Subset>(train, split.val, "test");
+    train = std::make_shared<Subset>(train, split.train, "train");
+  }
   if (!val.empty()) {
     s.val = open_other(val, false);
   } else if (src.val) {
@@ -123,12 +133,6 @@ Splits open_splits(const std::string& data, const std::string& val, double val_s
     train = std::make_shared<Subset>(train, split.train, "train");
   }
   s.train = train;
-  if (!test.empty()) {
-    s.test = open_other(test, true);
-  } else if (src.test) {
-    s.test = src.test;
-    for (const auto& f : src.test->skipped()) s.skipped.push_back(f);
-  }
   return s;
 }
 

@@ -35,10 +35,11 @@ struct Splits {
 };
 
 // Opens `data` and finds its validation and test sets: `val` / `test` specs when given (their
-// classes must match), else the data's own splits; without validation data, a stratified,
-// seeded `val_split` fraction of the training data is held out (none when 0).
+// classes must match), else the data's own splits. Without test data, a stratified, seeded
+// `test_split` fraction of the data is held out as test (none when 0); then, without validation
+// data, a `val_split` fraction of what remains (none when 0).
 Splits open_splits(const std::string& data, const std::string& val, double val_split, const std::string& test,
-                   uint64_t seed, const DataOptions& options = {});
+                   double test_split, uint64_t seed, const DataOptions& options = {});
 
 // Throws std::invalid_argument when `other`'s classes differ from `reference`'s (e.g. --val data
 // whose class folders do not match the training data).

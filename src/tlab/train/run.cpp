@@ -19,6 +19,7 @@
 #include "tlab/data/cache.h"
 #include "tlab/data/spec.h"
 #include "tlab/features/deep.h"
+#include "tlab/features/logistic.h"
 #include "tlab/models/pretrained.h"
 #include "tlab/models/transfer.h"
 #include "tlab/train/checkpoint.h"
@@ -45,11 +46,13 @@ nlohmann::json to_json(const RunOptions& o) {
           {"val", o.val},
           {"val_split", o.val_split},
           {"test", o.test},
+          {"test_split", o.test_split},
           {"model", o.model},
           {"weights", o.weights},
           {"strategy", o.strategy},
           {"head", o.head},
           {"feature_cache", o.feature_cache},
+          {"probe_c", o.probe_c},
           {"unfreeze", o.unfreeze},
           {"unfreeze_from", o.unfreeze_from},
           {"head_epochs", o.head_epochs},
@@ -95,11 +98,13 @@ RunOptions run_options_from_json(const nlohmann::json& j) {
   o.val = j.at("val");
   o.val_split = j.at("val_split");
   o.test = j.at("test");
+  o.test_split = j.value("test_split", 0.0);
   o.model = j.at("model");
   o.weights = j.value("weights", std::string());
   o.strategy = j.value("strategy", std::string("scratch"));
   o.head = j.value("head", std::string());
   o.feature_cache = j.value("feature_cache", true);
+  o.probe_c = j.value("probe_c", 1.0);
   o.unfreeze = j.value("unfreeze", std::string("all"));
   o.unfreeze_from = j.value("unfreeze_from", std::string());
   o.head_epochs = j.value("head_epochs", -1);
@@ -186,7 +191,9 @@ struct Prepared {
 
 // Feature extraction without augmentation trains the head on backbone features computed once.
 bool uses_feature_cache(const RunOptions& o) {
-  return o.strategy == "feature-extract" && o.feature_cache && transforms::Augmentation::from_json(o.augmentation).empty();
+  return o.strategy == "linear-probe" ||
+         (o.strategy == "feature-extract" && o.feature_cache &&
+          transforms::Augmentation::from_json(o.augmentation).empty());
 }
 
 // Opens and splits the data and resolves the input spec; `input` comes from a checkpoint when resuming.
@@ -205,7 +212,7 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
                          : p.pretrained && o.image_size == 0 ? transforms::resize_side(p.pretrained->input)
                                : o.image_size > 0 ? o.image_size : int(models::model_info(o.model).default_image_size);
   if (p.teacher) dopt.decode_min_side = std::max(dopt.decode_min_side, transforms::resize_side(p.teacher->input()));
-  data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.train.seed, dopt);
+  data::Splits splits = data::open_splits(o.data, o.val, o.val_split, o.test, o.test_split, o.train.seed, dopt);
   p.train = splits.train;
   p.val = splits.val;
   p.test = splits.test;
@@ -233,7 +240,6 @@ Prepared prepare(const RunOptions& o, const std::optional<transforms::InputSpec>
 
   // Image folders decode files at every access: keep decoded images (shrunk to what preprocessing
   // and cropping need) in memory. IDX / CIFAR data are in memory already (fixed image size).
-  TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
   // Not with denoising: it must see the full-resolution image, as without the cache.
   // Not with the feature cache either: one pass reads each image once.
   if (o.cache_mb > 0 && !train->image_size() && p.input.denoise == "none" && !uses_feature_cache(o)) {
@@ -302,6 +308,46 @@ std::vector<ParamGroup> fine_tuning_groups(const RunOptions& o, models::Transfer
   return groups;
 }
 
+// The linear probe: multinomial logistic regression (L-BFGS) on the cached features, folded into
+// the model's linear head, so the run's checkpoint predicts like any other.
+void fit_linear_probe(const RunOptions& o, models::TransferModel& model, const features::FeatureSet& train,
+                      double extract_seconds, RunFiles& files, const torch::Device& device) {
+  const auto t0 = std::chrono::steady_clock::now();
+  features::LogisticOptions lo;
+  lo.c = o.probe_c;
+  const auto probe = features::LogisticRegression::fit(train.features, train.labels,
+                                                       int64_t(files.meta.at("classes").size()), lo);
+  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    torch::NoGradGuard no_grad;
+    auto params = model.head_parameters();  // Linear(feature_dim, K): weight, bias
+    // logits = W (x - mean) / scale + b, folded into W' x + b' (identity statistics when not standardised)
+    const auto logits_of = [&](const torch::Tensor& x) { return probe.logits(x); };
+    const auto b = logits_of(torch::zeros({1, train.features.size(1)}))[0];
+    const auto w = logits_of(torch::eye(train.features.size(1))) - b;  // row d: the logits of unit vector e_d
+    params[0].copy_(w.t().to(device, torch::kFloat32));
+    params[1].copy_(b.to(device, torch::kFloat32));
+  }
+  const fs::path dir(files.dir);
+  fs::create_directories(dir / "checkpoints");
+  files.meta["epoch"] = 1;
+  files.meta["best_epoch"] = 1;
+  files.meta["best_val_accuracy"] = -1;
+  save_checkpoint((dir / "checkpoints" / "last.pt").string(), model, nullptr, files.meta);
+  save_checkpoint((dir / "checkpoints" / "best.pt").string(), model, nullptr, files.meta);
+  append_line((dir / "metrics.jsonl").string(),
+              nlohmann::json{{"epoch", 1},
+                             {"train_loss", probe.final_loss()},
+                             {"extract_seconds", extract_seconds},
+                             {"fit_seconds", fit_seconds},
+                             {"lbfgs_evaluations", probe.evaluations()},
+                             {"feature_dim", train.features.size(1)},
+                             {"train_samples", train.features.size(0)}}
+                  .dump());
+  log_info(str_cat("linear probe: fitted on ", train.features.size(0), " x ", train.features.size(1), " features in ",
+                   fit_seconds, " s (", probe.evaluations(), " L-BFGS evaluations)"));
+}
+
 RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string& dir, nlohmann::json meta,
                              bool resuming, const TrainCallbacks& callbacks) {
   const torch::Device device = resolve_device(o.device);
@@ -316,7 +362,8 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
                                      : models::create_model(o.model, p.model_options);
   auto* transfer = dynamic_cast<models::TransferModel*>(model.get());
   std::vector<ParamGroup> groups;
-  if (o.strategy == "feature-extract") transfer->set_trainable_from(transfer->stages().size());
+  if (o.strategy == "feature-extract" || o.strategy == "linear-probe")
+    transfer->set_trainable_from(transfer->stages().size());
   if (o.strategy == "fine-tune") groups = fine_tuning_groups(o, *transfer);
   Trainer trainer(model, o.train, device, groups);
   if (p.teacher) {
@@ -337,27 +384,34 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
   RunFiles files{dir, std::move(meta)};
 
   // Frozen backbone, no augmentation: its features are the same every epoch, so compute them once
-  // per split and train the head on them.
-  const bool cached = uses_feature_cache(o);
+  // per split and train the head on them (or fit the linear probe).
   std::map<std::string, std::unique_ptr<data::BatchSource>> sources;  // "val", "test" for the final evaluation
   std::function<torch::Tensor(torch::Tensor)> forward = [&](torch::Tensor x) { return model->forward(x); };
-  if (cached) {
-    auto features_of = [&](const data::DatasetPtr& ds, bool shuffle, int batch) {
+  if (uses_feature_cache(o)) {
+    auto features_of = [&](const data::DatasetPtr& ds) {
       data::DataLoader loader(ds, p.input, eval_loader);
-      auto f = features::extract_deep_features(
+      return features::extract_deep_features(
           *model, [&](torch::Tensor x) { return transfer->backbone_features(x); }, loader, device);
-      return std::make_unique<data::TensorBatches>(f.features, f.labels, ds->classes(), batch, shuffle, o.train.seed);
+    };
+    auto batches = [&](const features::FeatureSet& f, bool shuffle, int batch) {
+      return std::make_unique<data::TensorBatches>(f.features, f.labels, p.train->classes(), batch, shuffle, o.train.seed);
     };
     const auto t0 = std::chrono::steady_clock::now();
-    auto train_features = features_of(p.train, true, o.batch_size);
-    if (p.val) sources["val"] = features_of(p.val, false, o.eval_batch_size);
-    if (p.test) sources["test"] = features_of(p.test, false, o.eval_batch_size);
+    const auto train_features = features_of(p.train);
+    if (p.val) sources["val"] = batches(features_of(p.val), false, o.eval_batch_size);
+    if (p.test) sources["test"] = batches(features_of(p.test), false, o.eval_batch_size);
+    const double extract_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log_info(str_cat("feature cache: backbone features of ", p.train->size(), (p.val ? " + " + std::to_string(p.val->size()) : std::string()),
                      (p.test ? " + " + std::to_string(p.test->size()) : std::string()), " images computed once in ",
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s"));
+                     extract_seconds, " s"));
     forward = [&](torch::Tensor x) { return transfer->head_forward(x); };
-    trainer.set_forward(forward);
-    trainer.fit(*train_features, sources.count("val") ? sources["val"].get() : nullptr, files, callbacks);
+    if (o.strategy == "linear-probe") {
+      fit_linear_probe(o, *transfer, train_features, extract_seconds, files, device);
+    } else {
+      trainer.set_forward(forward);
+      auto train_batches = batches(train_features, true, o.batch_size);
+      trainer.fit(*train_batches, sources.count("val") ? sources["val"].get() : nullptr, files, callbacks);
+    }
   } else {
     data::DataLoader train(p.train, p.input, train_loader);
     if (p.val) sources["val"] = std::make_unique<data::DataLoader>(p.val, p.input, eval_loader);
@@ -384,9 +438,20 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   validate(o.train.schedule);
   TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
   models::model_info(o.model);  // unknown names fail before any data is read
-  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "feature-extract" || o.strategy == "fine-tune" ||
-                 o.strategy == "distill",
-             "--strategy: expected scratch, feature-extract, fine-tune or distill, got '", o.strategy, "'");
+  TLAB_CHECK(o.strategy == "scratch" || o.strategy == "linear-probe" || o.strategy == "feature-extract" ||
+                 o.strategy == "fine-tune" || o.strategy == "distill",
+             "--strategy: expected scratch, linear-probe, feature-extract, fine-tune or distill, got '", o.strategy,
+             "'");
+  TLAB_CHECK(o.val_split >= 0 && o.val_split < 1, "--val-split: expected a fraction in [0, 1), got ", o.val_split);
+  TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
+  TLAB_CHECK(o.test_split >= 0 && o.test_split < 1, "--test-split: expected a fraction in [0, 1), got ", o.test_split);
+  if (o.strategy == "linear-probe") {
+    TLAB_CHECK(o.head.empty() || o.head == "gap", "--strategy linear-probe fits a linear head on pooled features; "
+               "--head must be gap, got '", o.head, "'");
+    TLAB_CHECK(o.augment == "none", "--strategy linear-probe fits on features computed once; drop --augment ",
+               o.augment);
+    TLAB_CHECK(o.probe_c > 0, "--probe-c: expected a positive inverse regularisation strength, got ", o.probe_c);
+  }
   TLAB_CHECK((o.strategy == "distill") == !o.teacher.empty(), o.teacher.empty()
                  ? "--strategy distill needs --teacher RUN_DIR|CHECKPOINT|MODEL:WEIGHTS"
                  : "--teacher is for --strategy distill");
@@ -451,6 +516,7 @@ RunResult resume_training(const std::string& run_dir, const std::string& device,
   TLAB_CHECK(fs::is_regular_file(config_path), "--resume ", run_dir, ": no config.json; is this a run directory?");
   const nlohmann::json config = nlohmann::json::parse(read_file(config_path.string()));
   RunOptions o = run_options_from_json(config);
+  TLAB_CHECK(o.strategy != "linear-probe", "--resume ", run_dir, ": a linear probe is fitted in one go; run it again");
   o.out = run_dir;
   if (!device.empty()) o.device = device;
   if (threads > 0) o.threads = threads;

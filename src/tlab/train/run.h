@@ -21,15 +21,18 @@ struct RunOptions {
   std::string data = "fashion-mnist";  // training data spec
   std::string val;                     // validation spec; empty: the data's own val split, else val_split
   double val_split = 0.1;              // stratified fraction of the training data held out for validation
-  std::string test;                    // test spec; empty: the data's own test split, if any
+  std::string test;                    // test spec; empty: the data's own test split, else test_split
+  double test_split = 0.0;             // without test data: a stratified fraction of the data held out as test
   std::string model = "simple_cnn";    // registry name
   std::string weights;                 // imagenet | FILE: start from pretrained weights (a new head); empty: from scratch
-  std::string strategy = "scratch";    // scratch | feature-extract (frozen backbone, BatchNorm in eval mode) |
+  std::string strategy = "scratch";    // scratch | linear-probe (logistic regression on pooled features, L-BFGS) |
+                                       // feature-extract (frozen backbone, BatchNorm in eval mode) |
                                        // fine-tune (head warm-up, then the backbone at a lower LR) |
                                        // distill (learn from --teacher's outputs as well as the labels)
   std::string head;                    // new head on the backbone (models/transfer.h); empty: "gap" with --weights,
                                        // else the architecture's own classifier
   bool feature_cache = true;           // feature-extract without augmentation: backbone features computed once
+  double probe_c = 1.0;                // linear-probe: inverse regularisation strength (scikit-learn's C)
   // Fine-tuning (models::TransferModel::stages() names the backbone's stages):
   std::string unfreeze = "all";        // all | N: the last N backbone stages train, earlier ones stay frozen
   std::string unfreeze_from;           // a stage name: it and later stages train (instead of --unfreeze)

@@ -1,0 +1,108 @@
+#include "tlab/train/compare.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::train {
+
+namespace {
+
+const std::vector<std::string> kRows = {"linear-probe", "feature-extract", "fine-tune", "scratch", "student", "distill"};
+
+RunOptions row_options(const CompareOptions& c, const std::string& row) {
+  RunOptions o = c.base;
+  o.out = (fs::path(c.base.out) / row).string();
+  o.strategy = row;
+  if (row == "linear-probe" || row == "feature-extract") o.augment = "none";
+  if (row == "scratch" || row == "student" || row == "distill") {
+    o.strategy = row == "distill" ? "distill" : "scratch";
+    o.weights.clear();
+    o.head.clear();
+  }
+  if (row == "scratch" && !c.scratch_model.empty()) o.model = c.scratch_model;
+  if (row == "student" || row == "distill") {
+    o.model = c.student;
+    o.image_size = c.student_image_size;
+  }
+  if (row == "distill") o.teacher = (fs::path(c.base.out) / "fine-tune").string();
+  return o;
+}
+
+}  // namespace
+
+std::vector<CompareRow> run_comparison(const CompareOptions& c,
+                                       const std::function<void(const std::string&, const RunOptions&)>& on_start,
+                                       const TrainCallbacks& callbacks) {
+  TLAB_CHECK(!c.strategies.empty(), "--strategies: expected at least one of linear-probe, feature-extract, fine-tune, "
+             "scratch, student, distill");
+  TLAB_CHECK(!c.base.out.empty(), "tlab compare: --out DIR is required (a run directory per strategy goes there)");
+  for (size_t i = 0; i < c.strategies.size(); ++i) {
+    const auto& row = c.strategies[i];
+    TLAB_CHECK(std::find(kRows.begin(), kRows.end(), row) != kRows.end(), "--strategies: unknown '", row,
+               "'; expected linear-probe, feature-extract, fine-tune, scratch, student or distill");
+    TLAB_CHECK(std::count(c.strategies.begin(), c.strategies.end(), row) == 1, "--strategies: '", row, "' twice");
+    if (row == "distill")
+      TLAB_CHECK(std::find(c.strategies.begin(), c.strategies.begin() + long(i), "fine-tune") !=
+                     c.strategies.begin() + long(i),
+                 "--strategies: distill learns from this comparison's fine-tune run; list fine-tune before it");
+  }
+  std::vector<CompareRow> rows;
+  for (const auto& row : c.strategies) {
+    const RunOptions o = row_options(c, row);
+    if (on_start) on_start(row, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunResult r = run_training(o, callbacks);
+    CompareRow out;
+    out.strategy = row;
+    out.model = o.model;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out.dir = r.dir;
+    const auto& m = r.splits.count("test") ? r.splits.at("test") : r.splits.at("val");
+    out.split = r.splits.count("test") ? "test" : "val";
+    out.accuracy = m.accuracy;
+    out.macro_f1 = m.macro_f1;
+    const auto config = nlohmann::json::parse(read_file((fs::path(r.dir) / "config.json").string()));
+    const double images = config.at("data_info").at("train").at("samples").get<double>() *
+                          (o.strategy == "linear-probe" ? 1.0 : double(o.train.epochs));
+    out.images_per_second = images / out.seconds;
+    rows.push_back(out);
+    write_json_atomic((fs::path(c.base.out) / "compare.json").string(), to_json(rows));  // after each row
+  }
+  return rows;
+}
+
+nlohmann::json to_json(const std::vector<CompareRow>& rows) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& r : rows)
+    j.push_back({{"strategy", r.strategy},
+                 {"model", r.model},
+                 {"split", r.split},
+                 {"accuracy", r.accuracy},
+                 {"macro_f1", r.macro_f1},
+                 {"seconds", r.seconds},
+                 {"images_per_second", r.images_per_second},
+                 {"dir", r.dir}});
+  return j;
+}
+
+std::string format_table(const std::vector<CompareRow>& rows) {
+  std::string out = str_cat("strategy         model            split   accuracy  macro F1     time  images/s\n");
+  char line[256];
+  for (const auto& r : rows) {
+    const int minutes = int(r.seconds) / 60;
+    std::snprintf(line, sizeof line, "%-16s %-16s %-5s   %8.4f  %8.4f  %3d:%02d  %8.1f\n", r.strategy.c_str(),
+                  r.model.c_str(), r.split.c_str(), r.accuracy, r.macro_f1, minutes, int(r.seconds) % 60,
+                  r.images_per_second);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace tlab::train

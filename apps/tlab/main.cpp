@@ -67,6 +67,9 @@ void add_run_options(CLI::App* c, train::RunOptions& o) {
   c->add_option("--feature-cache", o.feature_cache,
                 "feature-extract without augmentation: compute backbone features once (true) or every epoch")
       ->capture_default_str();
+  c->add_option("--feature-views", o.feature_views,
+                "feature-extract with --augment: cache K augmented views per image (0: backbone every epoch)")
+      ->capture_default_str();
   c->add_option("--probe-c", o.probe_c, "linear-probe: inverse L2 strength (scikit-learn's C)")->capture_default_str();
   c->add_option("--unfreeze", o.unfreeze, "fine-tune: all | N (the last N backbone stages; `tlab summary` lists them)")
       ->capture_default_str();
@@ -108,7 +111,7 @@ void add_run_options(CLI::App* c, train::RunOptions& o) {
   c->add_flag("--strict-data", o.strict_data, "treat undecodable or non-image files in the data as errors");
   c->add_option("--augment", o.augment, "augmentation: none | light | keras | strong | FILE.json (docs/AUGMENTATION.md)")
       ->capture_default_str();
-  c->add_option("--cache-mb", o.cache_mb, "memory for decoded images of image folders, MiB (0: decode every epoch)")
+  c->add_option("--cache-mb", o.cache_mb, "memory for decoded images of image folders (0: decode every epoch) or cached features (beyond it: on disk), MiB")
       ->capture_default_str();
   c->add_option("--out", o.out, "run directory (default: runs/<model>-<timestamp>)");
 }

@@ -1,5 +1,6 @@
 #include "tlab/data/loader.h"
 
+#include <algorithm>
 #include <set>
 
 #include "../test_util.h"
@@ -159,6 +160,31 @@ TEST(LoaderAugment, SameBatchesForAnyWorkerCountAndNewDrawsEachEpoch) {
   const auto single = batches(0, 1);
   EXPECT_TRUE(torch::equal(single, batches(3, 1)));
   EXPECT_FALSE(torch::equal(single, batches(0, 2)));
+}
+
+TEST(TensorBatches, ShuffledPassesAndRotatingViews) {
+  const auto labels = torch::arange(10, torch::kInt64);
+  // Two views of the same 10 samples: row i of view v holds 100 * v + i.
+  std::vector<torch::Tensor> views = {torch::arange(10, torch::kFloat32).unsqueeze(1),
+                                      (torch::arange(10, torch::kFloat32) + 100).unsqueeze(1)};
+  data::TensorBatches batches(views, labels, {"c"}, 4, true, 3);
+  EXPECT_EQ(batches.num_batches(), 3u);
+  EXPECT_EQ(batches.num_samples(), 10u);
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    batches.start_epoch(epoch);
+    std::vector<int64_t> seen;
+    while (auto b = batches.next()) {
+      for (int64_t i = 0; i < b->labels.size(0); ++i) {
+        const int64_t label = b->labels[i].item<int64_t>();
+        EXPECT_EQ(b->images[i][0].item<float>(), float(label + (epoch == 2 ? 100 : 0)));  // view (epoch - 1) mod 2
+        EXPECT_EQ(int64_t(b->indices[size_t(i)]), label);
+        seen.push_back(label);
+      }
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));  // each sample once per epoch
+  }
+  EXPECT_THROW(data::TensorBatches({torch::zeros({3, 1})}, labels, {"c"}, 4, true, 0), std::invalid_argument);
 }
 
 }  // namespace

@@ -55,6 +55,23 @@ TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
   auto o = feature_extract(dir.str("data"), weights, dir.str("recomputed"));
   o.feature_cache = false;
   auto recomputed = train::run_training(o);
+  o = feature_extract(dir.str("data"), weights, dir.str("on-disk"));
+  o.cache_mb = 0;  // every split's features go to a mapped file
+  auto on_disk = train::run_training(o);
+  EXPECT_EQ(cached.splits["val"].accuracy, on_disk.splits["val"].accuracy);
+  EXPECT_NEAR(*cached.splits["val"].loss, *on_disk.splits["val"].loss, 1e-6);
+  EXPECT_FALSE(fs::exists(dir.str("on-disk/features-train.f32")));  // unlinked once mapped
+
+  // With augmentation: K augmented views cached, or (without --feature-views) the backbone every epoch.
+  o = feature_extract(dir.str("data"), weights, dir.str("views"));
+  o.augment = "light";
+  o.feature_views = 2;
+  auto views = train::run_training(o);
+  EXPECT_GE(views.splits["val"].accuracy, 0.8);
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir.str("views/config.json")))["feature_views"], 2);
+  o.out = dir.str("mixed");
+  o.augment = "strong";  // MixUp/CutMix cannot be cached per image
+  EXPECT_THROW(train::run_training(o), std::invalid_argument);
   ASSERT_TRUE(cached.splits.count("val"));
   EXPECT_EQ(cached.splits["val"].accuracy, recomputed.splits["val"].accuracy);
   EXPECT_NEAR(*cached.splits["val"].loss, *recomputed.splits["val"].loss, 1e-4);

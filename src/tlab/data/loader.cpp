@@ -150,19 +150,24 @@ std::optional<Batch> DataLoader::next() {
   return batch;
 }
 
-TensorBatches::TensorBatches(torch::Tensor inputs, torch::Tensor labels, std::vector<std::string> classes,
+TensorBatches::TensorBatches(std::vector<torch::Tensor> views, torch::Tensor labels, std::vector<std::string> classes,
                              int batch_size, bool shuffle, uint64_t seed)
-    : inputs_(std::move(inputs)), labels_(std::move(labels)), classes_(std::move(classes)), batch_size_(batch_size),
+    : views_(std::move(views)), labels_(std::move(labels)), classes_(std::move(classes)), batch_size_(batch_size),
       shuffle_(shuffle), seed_(seed) {
-  TLAB_CHECK(inputs_.dim() >= 1 && labels_.dim() == 1 && inputs_.size(0) == labels_.size(0) && inputs_.size(0) > 0,
-             "TensorBatches: expected inputs [N, ...] and labels [N] with N > 0, got ", inputs_.sizes(), " and ",
-             labels_.sizes());
+  TLAB_CHECK(!views_.empty(), "TensorBatches: no inputs");
+  for (const auto& v : views_)
+    TLAB_CHECK(v.dim() >= 1 && labels_.dim() == 1 && v.size(0) == labels_.size(0) && v.size(0) > 0,
+               "TensorBatches: expected inputs [N, ...] and labels [N] with N > 0, got ", v.sizes(), " and ",
+               labels_.sizes());
   TLAB_CHECK(batch_size_ > 0, "--batch-size: expected a positive count, got ", batch_size_);
+  inputs_ = views_.front();
 }
 
 size_t TensorBatches::num_batches() const { return (num_samples() + batch_size_ - 1) / batch_size_; }
 
 void TensorBatches::start_epoch(int64_t epoch) {
+  const int64_t k = int64_t(views_.size());
+  inputs_ = views_[size_t(((epoch - 1) % k + k) % k)];
   const int64_t n = inputs_.size(0);
   if (shuffle_) {
     // The same permutation rule as DataLoader: std::shuffle with mt19937_64(seed * 1000003 + epoch).

@@ -53,19 +53,26 @@ class BatchSource {
 };
 
 // Batches of tensors already in memory, e.g. cached backbone features: Batch::images holds
-// rows of `inputs` ([N, ...] float), Batch::labels the matching labels.
+// rows of `inputs` ([N, ...] float), Batch::labels the matching labels. With several `views`
+// (K tensors [N, ...] of the same samples, e.g. features of K augmented versions of each image),
+// epoch e reads view (e - 1) mod K.
 class TensorBatches : public BatchSource {
  public:
   TensorBatches(torch::Tensor inputs, torch::Tensor labels, std::vector<std::string> classes, int batch_size,
-                bool shuffle, uint64_t seed);
+                bool shuffle, uint64_t seed)
+      : TensorBatches(std::vector<torch::Tensor>{std::move(inputs)}, std::move(labels), std::move(classes), batch_size,
+                      shuffle, seed) {}
+  TensorBatches(std::vector<torch::Tensor> views, torch::Tensor labels, std::vector<std::string> classes,
+                int batch_size, bool shuffle, uint64_t seed);
   size_t num_batches() const override;
-  size_t num_samples() const override { return size_t(inputs_.size(0)); }
+  size_t num_samples() const override { return size_t(labels_.size(0)); }
   const std::vector<std::string>& classes() const override { return classes_; }
   void start_epoch(int64_t epoch) override;
   std::optional<Batch> next() override;
 
  private:
-  torch::Tensor inputs_, labels_, order_;
+  std::vector<torch::Tensor> views_;
+  torch::Tensor inputs_, labels_, order_;  // inputs_: this epoch's view
   std::vector<std::string> classes_;
   int batch_size_;
   bool shuffle_;

@@ -18,7 +18,12 @@ struct FeatureSet {
 // Runs `forward` (a function of `model`, e.g. its backbone part) over one pass of `loader`, with
 // `model` in eval mode (restored afterwards) and no gradients, and collects the outputs flattened
 // to [N, D]. The loader should neither shuffle nor augment when the features are reused.
+// `spill_file` non-empty: features too large for memory go to that file as they come and the
+// result maps it (read-only, paged in on demand); the file is unlinked once mapped, so nothing
+// is left behind. `pass`: the epoch number the loader's pass starts with (an augmenting loader
+// draws its random transforms from it).
 FeatureSet extract_deep_features(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                                 data::BatchSource& loader, const torch::Device& device);
+                                 data::BatchSource& loader, const torch::Device& device,
+                                 const std::string& spill_file = "", int64_t pass = 0);
 
 }  // namespace tlab::features

@@ -53,6 +53,7 @@ nlohmann::json to_json(const RunOptions& o) {
           {"head", o.head},
           {"feature_cache", o.feature_cache},
           {"probe_c", o.probe_c},
+          {"feature_views", o.feature_views},
           {"unfreeze", o.unfreeze},
           {"unfreeze_from", o.unfreeze_from},
           {"head_epochs", o.head_epochs},
@@ -105,6 +106,7 @@ RunOptions run_options_from_json(const nlohmann::json& j) {
   o.head = j.value("head", std::string());
   o.feature_cache = j.value("feature_cache", true);
   o.probe_c = j.value("probe_c", 1.0);
+  o.feature_views = j.value("feature_views", 0);
   o.unfreeze = j.value("unfreeze", std::string("all"));
   o.unfreeze_from = j.value("unfreeze_from", std::string());
   o.head_epochs = j.value("head_epochs", -1);
@@ -190,10 +192,11 @@ struct Prepared {
 };
 
 // Feature extraction without augmentation trains the head on backbone features computed once.
+// With augmentation, only when --feature-views K caches K augmented views of each training image.
 bool uses_feature_cache(const RunOptions& o) {
   return o.strategy == "linear-probe" ||
          (o.strategy == "feature-extract" && o.feature_cache &&
-          transforms::Augmentation::from_json(o.augmentation).empty());
+          (o.feature_views > 0 || transforms::Augmentation::from_json(o.augmentation).empty()));
 }
 
 // Opens and splits the data and resolves the input spec; `input` comes from a checkpoint when resuming.
@@ -328,6 +331,7 @@ void fit_linear_probe(const RunOptions& o, models::TransferModel& model, const f
     params[0].copy_(w.t().to(device, torch::kFloat32));
     params[1].copy_(b.to(device, torch::kFloat32));
   }
+  const auto train_logits = probe.logits(train.features);
   const fs::path dir(files.dir);
   fs::create_directories(dir / "checkpoints");
   files.meta["epoch"] = 1;
@@ -337,7 +341,13 @@ void fit_linear_probe(const RunOptions& o, models::TransferModel& model, const f
   save_checkpoint((dir / "checkpoints" / "best.pt").string(), model, nullptr, files.meta);
   append_line((dir / "metrics.jsonl").string(),
               nlohmann::json{{"epoch", 1},
-                             {"train_loss", probe.final_loss()},
+                             {"train_loss", train_logits.to(torch::kFloat64).log_softmax(1).gather(1, train.labels.unsqueeze(1)).mean().neg().item<double>()},
+                             {"train_accuracy", train_logits.argmax(1).eq(train.labels).to(torch::kFloat64).mean().item<double>()},
+                             {"val_loss", nullptr},
+                             {"val_accuracy", nullptr},
+                             {"lr", nullptr},
+                             {"seconds", extract_seconds + fit_seconds},
+                             {"images_per_second", double(train.features.size(0)) / (extract_seconds + fit_seconds)},
                              {"extract_seconds", extract_seconds},
                              {"fit_seconds", fit_seconds},
                              {"lbfgs_evaluations", probe.evaluations()},
@@ -388,20 +398,44 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
   std::map<std::string, std::unique_ptr<data::BatchSource>> sources;  // "val", "test" for the final evaluation
   std::function<torch::Tensor(torch::Tensor)> forward = [&](torch::Tensor x) { return model->forward(x); };
   if (uses_feature_cache(o)) {
-    auto features_of = [&](const data::DatasetPtr& ds) {
-      data::DataLoader loader(ds, p.input, eval_loader);
+    // In memory up to --cache-mb (all splits together), on disk beyond (mapped, paged in on demand).
+    size_t memory_left = size_t(o.cache_mb) << 20;
+    // pass > 0: an augmented view of the training data (the augmentation's draws of epoch `pass`).
+    auto features_of = [&](const data::DatasetPtr& ds, const std::string& split, int64_t pass = 0) {
+      data::LoaderOptions lo = eval_loader;
+      if (pass > 0) lo.augment = augment;
+      data::DataLoader loader(ds, p.input, lo);
+      const size_t bytes = ds->size() * size_t(transfer->feature_dim()) * sizeof(float);
+      std::string spill;
+      if (bytes > memory_left) {
+        spill = (fs::path(dir) / ("features-" + split + (pass ? "-" + std::to_string(pass) : "") + ".f32")).string();
+        log_info(str_cat("feature cache: ", split, " features (", bytes >> 20, " MiB) exceed --cache-mb; kept on disk"));
+      } else {
+        memory_left -= bytes;
+      }
       return features::extract_deep_features(
-          *model, [&](torch::Tensor x) { return transfer->backbone_features(x); }, loader, device);
+          *model, [&](torch::Tensor x) { return transfer->backbone_features(x); }, loader, device, spill, pass);
     };
     auto batches = [&](const features::FeatureSet& f, bool shuffle, int batch) {
       return std::make_unique<data::TensorBatches>(f.features, f.labels, p.train->classes(), batch, shuffle, o.train.seed);
     };
     const auto t0 = std::chrono::steady_clock::now();
-    const auto train_features = features_of(p.train);
-    if (p.val) sources["val"] = batches(features_of(p.val), false, o.eval_batch_size);
-    if (p.test) sources["test"] = batches(features_of(p.test), false, o.eval_batch_size);
+    fs::create_directories(dir);
+    // Without augmentation one view; with --feature-views K, K augmented ones (epoch e trains on
+    // view (e - 1) mod K).
+    features::FeatureSet train_features;
+    std::vector<torch::Tensor> train_views;
+    for (int v = 0; v < (augment->empty() ? 1 : o.feature_views); ++v) {
+      auto f = features_of(p.train, "train", augment->empty() ? 0 : v + 1);
+      train_views.push_back(f.features);
+      if (v == 0) train_features = std::move(f);
+    }
+    if (p.val) sources["val"] = batches(features_of(p.val, "val"), false, o.eval_batch_size);
+    if (p.test) sources["test"] = batches(features_of(p.test, "test"), false, o.eval_batch_size);
     const double extract_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log_info(str_cat("feature cache: backbone features of ", p.train->size(), (p.val ? " + " + std::to_string(p.val->size()) : std::string()),
+    log_info(str_cat("feature cache: backbone features of ", p.train->size(),
+                     train_views.size() > 1 ? " (+ " + std::to_string(train_views.size()) + " augmented views)" : std::string(),
+                     (p.val ? " + " + std::to_string(p.val->size()) : std::string()),
                      (p.test ? " + " + std::to_string(p.test->size()) : std::string()), " images computed once in ",
                      extract_seconds, " s"));
     forward = [&](torch::Tensor x) { return transfer->head_forward(x); };
@@ -409,7 +443,8 @@ RunResult train_and_evaluate(const RunOptions& o, Prepared& p, const std::string
       fit_linear_probe(o, *transfer, train_features, extract_seconds, files, device);
     } else {
       trainer.set_forward(forward);
-      auto train_batches = batches(train_features, true, o.batch_size);
+      auto train_batches = std::make_unique<data::TensorBatches>(train_views, train_features.labels, p.train->classes(),
+                                                                 o.batch_size, true, o.train.seed);
       trainer.fit(*train_batches, sources.count("val") ? sources["val"].get() : nullptr, files, callbacks);
     }
   } else {
@@ -444,6 +479,10 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
              "'");
   TLAB_CHECK(o.val_split >= 0 && o.val_split < 1, "--val-split: expected a fraction in [0, 1), got ", o.val_split);
   TLAB_CHECK(o.cache_mb >= 0, "--cache-mb: expected a size >= 0 in MiB, got ", o.cache_mb);
+  TLAB_CHECK(o.feature_views >= 0, "--feature-views: expected a count >= 0, got ", o.feature_views);
+  TLAB_CHECK(o.feature_views == 0 || !transforms::Augmentation::from_flag(o.augment).mix().enabled(),
+             "--feature-views: MixUp/CutMix mix whole batches, which cached per-image views cannot; use an "
+             "augmentation without mixup_alpha/cutmix_alpha, or --feature-views 0");
   TLAB_CHECK(o.test_split >= 0 && o.test_split < 1, "--test-split: expected a fraction in [0, 1), got ", o.test_split);
   if (o.strategy == "linear-probe") {
     TLAB_CHECK(o.head.empty() || o.head == "gap", "--strategy linear-probe fits a linear head on pooled features; "

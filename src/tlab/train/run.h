@@ -32,6 +32,8 @@ struct RunOptions {
   std::string head;                    // new head on the backbone (models/transfer.h); empty: "gap" with --weights,
                                        // else the architecture's own classifier
   bool feature_cache = true;           // feature-extract without augmentation: backbone features computed once
+  int feature_views = 0;               // feature-extract with augmentation: cache K augmented views of each training
+                                       // image (epoch e trains on view (e-1) mod K); 0: run the backbone every epoch
   double probe_c = 1.0;                // linear-probe: inverse regularisation strength (scikit-learn's C)
   // Fine-tuning (models::TransferModel::stages() names the backbone's stages):
   std::string unfreeze = "all";        // all | N: the last N backbone stages train, earlier ones stay frozen
@@ -54,7 +56,8 @@ struct RunOptions {
   bool strict_data = false;            // undecodable / non-image files are errors, not skips
   std::string augment = "none";        // --augment: a preset (none|light|keras|strong) or FILE.json
   nlohmann::json augmentation;         // the resolved pipeline (set by run_training; resume reuses it)
-  int cache_mb = 2048;                 // decoded-image cache for image folders, MiB shared by all splits; 0: off
+  int cache_mb = 2048;                 // memory for caches, MiB shared by all splits: decoded images of image folders
+                                       // (0: decode every epoch), or cached features (beyond it: on disk)
   std::string out;                     // RUN_DIR; empty: runs/<model>-<timestamp>
 };
 

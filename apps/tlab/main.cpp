@@ -57,7 +57,7 @@ void add_run_options(CLI::App* c, train::RunOptions& o) {
   c->add_option("--test-split", o.test_split, "without test data: stratified fraction of the data held out as test")
       ->capture_default_str();
   c->add_option("--model", o.model, "architecture (see `tlab models`)")->capture_default_str();
-  c->add_option("--weights", o.weights, "start from pretrained weights: imagenet | FILE (.pth, .safetensors)");
+  c->add_option("--weights", o.weights, "start from pretrained weights: imagenet | FILE (.pth, .safetensors) | none");
   c->add_option("--strategy", o.strategy,
                 "scratch | linear-probe (logistic regression on frozen pretrained features) | feature-extract "
                 "(frozen pretrained backbone, new head) | fine-tune (head warm-up, then "

@@ -127,6 +127,40 @@ TEST(FineTune, HeadWarmUpThenTheUnfrozenStagesAtALowerLearningRate) {
   EXPECT_FALSE(torch::equal(params["backbone.features.18.0.weight"], file.at("features.18.0.weight")));
 }
 
+TEST(FineTune, ResumesAcrossThePhaseBoundary) {
+  TempDir dir;
+  const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  write_folder(dir.str("data"));
+  auto o = feature_extract(dir.str("data"), weights, dir.str("full"));
+  o.strategy = "fine-tune";
+  o.unfreeze = "3";
+  o.image_size = 64;
+  train::run_training(o);
+  struct Interrupted {};
+  train::TrainCallbacks stop_after_head_phase;
+  stop_after_head_phase.on_epoch = [](const train::EpochRecord& r) {
+    if (r.epoch == 1) throw Interrupted();
+  };
+  o.out = dir.str("cut");
+  EXPECT_THROW(train::run_training(o, stop_after_head_phase), Interrupted);
+  train::resume_training(dir.str("cut"));
+  auto lines = [&](const std::string& run) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(read_text(run + "/metrics.jsonl"));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    return out;
+  };
+  const auto full = lines(dir.str("full")), resumed = lines(dir.str("cut"));
+  ASSERT_EQ(full.size(), 3u);
+  ASSERT_EQ(resumed.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(resumed[i]["train_loss"].get<double>(), full[i]["train_loss"].get<double>(), 1e-5) << i;
+    EXPECT_NEAR(resumed[i]["lr"].get<double>(), full[i]["lr"].get<double>(), 1e-12) << i;
+    EXPECT_EQ(resumed[i]["trainable_parameters"], full[i]["trainable_parameters"]) << i;
+  }
+}
+
 TEST(FineTune, BadFlagsAreClearErrors) {
   TempDir dir;
   const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";

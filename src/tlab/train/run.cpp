@@ -472,6 +472,7 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   validate(o.train.optimizer);
   validate(o.train.schedule);
   TLAB_CHECK(o.batch_size > 0 && o.eval_batch_size > 0, "--batch-size: expected a positive count, got ", o.batch_size);
+  if (o.weights == "none") o.weights.clear();  // DESIGN.md's spelling of "from random initialisation"
   models::model_info(o.model);  // unknown names fail before any data is read
   TLAB_CHECK(o.strategy == "scratch" || o.strategy == "linear-probe" || o.strategy == "feature-extract" ||
                  o.strategy == "fine-tune" || o.strategy == "distill",

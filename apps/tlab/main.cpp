@@ -161,11 +161,15 @@ int cmd_train(const CLI::App& sub, train::RunOptions& o, const std::string& resu
     const bool device_set = sub.count("--device") > 0, threads_set = sub.count("--threads") > 0;
     r = train::resume_training(resume, device_set ? o.device : "", threads_set ? o.threads : 0, cb);
   } else {
-    std::printf("training %s on %s: %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), "
-                "label smoothing %g, seed %llu\n",
-                o.model.c_str(), o.data.c_str(), o.train.epochs, o.batch_size, o.train.optimizer.name.c_str(),
-                o.train.optimizer.lr, o.train.schedule.name.c_str(), o.train.schedule.warmup_epochs,
-                o.train.label_smoothing, (unsigned long long)o.train.seed);
+    if (o.strategy == "linear-probe")
+      std::printf("linear probe of %s features on %s: logistic regression (L-BFGS, C %g), seed %llu\n",
+                  o.model.c_str(), o.data.c_str(), o.probe_c, (unsigned long long)o.train.seed);
+    else
+      std::printf("training %s on %s (%s): %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), "
+                  "label smoothing %g, seed %llu\n",
+                  o.model.c_str(), o.data.c_str(), o.strategy.c_str(), o.train.epochs, o.batch_size,
+                  o.train.optimizer.name.c_str(), o.train.optimizer.lr, o.train.schedule.name.c_str(),
+                  o.train.schedule.warmup_epochs, o.train.label_smoothing, (unsigned long long)o.train.seed);
     std::fflush(stdout);
     r = train::run_training(o, cb);
   }

@@ -1,7 +1,10 @@
 #pragma once
 // A small learnable IDX data set for training tests: 3 classes of 12x12 grey images, class c has a
 // bright horizontal bar at rows 2+3c..3+3c plus noise.
+#include <nlohmann/json.hpp>
+
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "../test_util.h"
@@ -28,6 +31,27 @@ inline void write_bar_idx(const std::string& dir, const std::string& prefix, int
 inline void write_bar_dataset(const std::string& dir, int train = 240, int test = 60) {
   write_bar_idx(dir, "train", train, 1);
   write_bar_idx(dir, "t10k", test, 2);
+}
+
+// The records of RUN_DIR/metrics.jsonl, one per epoch.
+inline std::vector<nlohmann::json> metrics_lines(const std::string& run_dir) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(read_text(run_dir + "/metrics.jsonl"));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// Runs `run` expecting std::invalid_argument whose message contains `needle`.
+template <typename Run>
+void expect_invalid(Run run, const std::string& needle) {
+  try {
+    run();
+    ADD_FAILURE() << "no error mentioning " << needle;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace tlab::test

@@ -28,15 +28,6 @@ train::RunOptions tiny_run(const std::string& data_dir, const std::string& out) 
   return o;
 }
 
-std::vector<nlohmann::json> metrics_lines(const std::string& run_dir) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(read_text(run_dir + "/metrics.jsonl"));
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 TEST(Run, WritesTheRunDirectoryContract) {
   TempDir dir;
   write_bar_dataset(dir.str("data"));

@@ -3,6 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "../test_util.h"
+#include "fixtures.h"
 #include "tlab/core/io.h"
 #include "tlab/train/checkpoint.h"
 #include "tlab/train/compare.h"
@@ -109,9 +110,7 @@ TEST(FineTune, HeadWarmUpThenTheUnfrozenStagesAtALowerLearningRate) {
   EXPECT_EQ(config["bn"], "frozen");
   // Epoch 1 trains the head (1280 * 2 + 2 parameters); epochs 2-3 also the last two stages.
   std::vector<int64_t> trainable;
-  std::istringstream lines(read_text(dir.str("ft/metrics.jsonl")));
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty()) trainable.push_back(nlohmann::json::parse(line)["trainable_parameters"]);
+  for (const auto& record : metrics_lines(dir.str("ft"))) trainable.push_back(record["trainable_parameters"]);
   ASSERT_EQ(trainable.size(), 3u);
   EXPECT_EQ(trainable[0], 1280 * 2 + 2);
   EXPECT_GT(trainable[1], trainable[0]);
@@ -144,14 +143,7 @@ TEST(FineTune, ResumesAcrossThePhaseBoundary) {
   o.out = dir.str("cut");
   EXPECT_THROW(train::run_training(o, stop_after_head_phase), Interrupted);
   train::resume_training(dir.str("cut"));
-  auto lines = [&](const std::string& run) {
-    std::vector<nlohmann::json> out;
-    std::istringstream in(read_text(run + "/metrics.jsonl"));
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-    return out;
-  };
-  const auto full = lines(dir.str("full")), resumed = lines(dir.str("cut"));
+  const auto full = metrics_lines(dir.str("full")), resumed = metrics_lines(dir.str("cut"));
   ASSERT_EQ(full.size(), 3u);
   ASSERT_EQ(resumed.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
@@ -167,13 +159,8 @@ TEST(FineTune, BadFlagsAreClearErrors) {
   write_folder(dir.str("data"));
   auto o = feature_extract(dir.str("data"), weights, dir.str("bad"));
   o.strategy = "fine-tune";
-  auto expect_error = [&](train::RunOptions bad, const std::string& needle) {
-    try {
-      train::run_training(bad);
-      ADD_FAILURE() << "no error for " << needle;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+  auto expect_error = [](const train::RunOptions& bad, const std::string& needle) {
+    expect_invalid([&] { train::run_training(bad); }, needle);
   };
   auto bad = o;
   bad.unfreeze_from = "features.99";
@@ -222,13 +209,8 @@ TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
   auto live = train::run_training(o);
   EXPECT_TRUE(std::isfinite(*live.splits["val"].loss));
 
-  auto expect_error = [&](train::RunOptions bad, const std::string& needle) {
-    try {
-      train::run_training(bad);
-      ADD_FAILURE() << "no error for " << needle;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+  auto expect_error = [](const train::RunOptions& bad, const std::string& needle) {
+    expect_invalid([&] { train::run_training(bad); }, needle);
   };
   auto bad = o;
   bad.out = dir.str("bad");

@@ -93,7 +93,7 @@ nlohmann::json to_json(const std::vector<CompareRow>& rows) {
 }
 
 std::string format_table(const std::vector<CompareRow>& rows) {
-  std::string out = str_cat("strategy         model            split   accuracy  macro F1     time  images/s\n");
+  std::string out = "strategy         model            split   accuracy  macro F1     time  images/s\n";
   char line[256];
   for (const auto& r : rows) {
     const int minutes = int(r.seconds) / 60;

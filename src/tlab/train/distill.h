@@ -3,7 +3,6 @@
 // softened outputs as well as from the labels.
 #include <torch/torch.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 

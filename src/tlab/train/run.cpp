@@ -325,9 +325,8 @@ void fit_linear_probe(const RunOptions& o, models::TransferModel& model, const f
     torch::NoGradGuard no_grad;
     auto params = model.head_parameters();  // Linear(feature_dim, K): weight, bias
     // logits = W (x - mean) / scale + b, folded into W' x + b' (identity statistics when not standardised)
-    const auto logits_of = [&](const torch::Tensor& x) { return probe.logits(x); };
-    const auto b = logits_of(torch::zeros({1, train.features.size(1)}))[0];
-    const auto w = logits_of(torch::eye(train.features.size(1))) - b;  // row d: the logits of unit vector e_d
+    const auto b = probe.logits(torch::zeros({1, train.features.size(1)}))[0];
+    const auto w = probe.logits(torch::eye(train.features.size(1))) - b;  // row d: the logits of unit vector e_d
     params[0].copy_(w.t().to(device, torch::kFloat32));
     params[1].copy_(b.to(device, torch::kFloat32));
   }

@@ -105,33 +105,31 @@ Splits open_splits(const std::string& data, const std::string& val, double val_s
   DataSource src = open_data(data, options);
   DatasetPtr train = src.train;
   s.skipped = train->skipped();
+  // A split taken as it is: its skipped files are reported with the training data's.
+  auto adopt = [&](const DatasetPtr& d) {
+    const auto files = d->skipped();  // returned by value
+    s.skipped.insert(s.skipped.end(), files.begin(), files.end());
+    return d;
+  };
   auto open_other = [&](const std::string& spec, bool prefer_test) {
     DataSource other = open_data(spec, options);
     DatasetPtr d = prefer_test ? (other.test ? other.test : other.train) : (other.val ? other.val : other.train);
     check_same_classes(*train, *d, spec);
-    for (const auto& f : d->skipped()) s.skipped.push_back(f);
-    return d;
+    return adopt(d);
   };
-  if (!test.empty()) {
-    s.test = open_other(test, true);
-  } else if (src.test) {
-    s.test = src.test;
-    for (const auto& f : src.test->skipped()) s.skipped.push_back(f);
-  } else if (test_split > 0) {
-    auto split = stratified_split(all_labels(*train), test_split, seed);
-    s.test = std::make_shared<Subset>(train, split.val, "test");
+  // A stratified, seeded fraction of what is left of the training data.
+  auto hold_out = [&](double fraction, const char* name) {
+    auto split = stratified_split(all_labels(*train), fraction, seed);
+    DatasetPtr held = std::make_shared<Subset>(train, split.val, name);
     train = std::make_shared<Subset>(train, split.train, "train");
-  }
-  if (!val.empty()) {
-    s.val = open_other(val, false);
-  } else if (src.val) {
-    s.val = src.val;
-    for (const auto& f : src.val->skipped()) s.skipped.push_back(f);
-  } else if (val_split > 0) {
-    auto split = stratified_split(all_labels(*train), val_split, seed);
-    s.val = std::make_shared<Subset>(train, split.val, "val");
-    train = std::make_shared<Subset>(train, split.train, "train");
-  }
+    return held;
+  };
+  if (!test.empty()) s.test = open_other(test, true);
+  else if (src.test) s.test = adopt(src.test);
+  else if (test_split > 0) s.test = hold_out(test_split, "test");
+  if (!val.empty()) s.val = open_other(val, false);
+  else if (src.val) s.val = adopt(src.val);
+  else if (val_split > 0) s.val = hold_out(val_split, "val");
   s.train = train;
   return s;
 }

@@ -179,6 +179,13 @@ TEST(FineTune, BadFlagsAreClearErrors) {
   bad = o;
   bad.backbone_lr_scale = 0;
   expect_error(bad, "--backbone-lr-scale");
+  bad = o;
+  bad.layer_decay = 1.5;
+  expect_error(bad, "--layer-decay");
+  bad = o;
+  bad.strategy = "feature-extract";
+  bad.feature_views = -1;
+  expect_error(bad, "--feature-views");
 }
 
 TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
@@ -224,6 +231,9 @@ TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
   bad.out = dir.str("bad");
   bad.alpha = 1.5;
   expect_error(bad, "--alpha");
+  bad.alpha = 0.9;
+  bad.temperature = 0;
+  expect_error(bad, "--temperature");
 }
 
 TEST(Compare, EveryStrategyOnTheSameSplitInOneTable) {

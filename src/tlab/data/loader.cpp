@@ -43,6 +43,22 @@ size_t DataLoader::num_batches() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
+namespace {
+
+// The sample order of one pass: 0..n-1, shuffled by std::shuffle with mt19937_64(seed * 1000003 +
+// epoch) when asked, so DataLoader and TensorBatches visit samples alike.
+std::vector<size_t> pass_order(size_t n, bool shuffle, uint64_t seed, int64_t epoch) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (shuffle) {
+    std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+  return order;
+}
+
+}  // namespace
+
 void DataLoader::start_epoch(int64_t epoch) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++generation_;
@@ -50,12 +66,7 @@ void DataLoader::start_epoch(int64_t epoch) {
   error_ = nullptr;
   auto pass = std::make_shared<Pass>();
   pass->epoch = epoch;
-  pass->order.resize(dataset_->size());
-  std::iota(pass->order.begin(), pass->order.end(), size_t{0});
-  if (options_.shuffle) {
-    std::mt19937_64 rng(options_.seed * 1000003ULL + static_cast<uint64_t>(epoch));
-    std::shuffle(pass->order.begin(), pass->order.end(), rng);
-  }
+  pass->order = pass_order(dataset_->size(), options_.shuffle, options_.seed, epoch);
   pass_ = std::move(pass);
   next_to_build_ = next_to_deliver_ = 0;
   end_ = num_batches();
@@ -168,17 +179,8 @@ size_t TensorBatches::num_batches() const { return (num_samples() + batch_size_ 
 void TensorBatches::start_epoch(int64_t epoch) {
   const int64_t k = int64_t(views_.size());
   inputs_ = views_[size_t(((epoch - 1) % k + k) % k)];
-  const int64_t n = inputs_.size(0);
-  if (shuffle_) {
-    // The same permutation rule as DataLoader: std::shuffle with mt19937_64(seed * 1000003 + epoch).
-    std::vector<int64_t> order(n);
-    std::iota(order.begin(), order.end(), int64_t{0});
-    std::mt19937_64 rng(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
-    std::shuffle(order.begin(), order.end(), rng);
-    order_ = torch::tensor(order, torch::kInt64);
-  } else {
-    order_ = torch::arange(n, torch::kInt64);
-  }
+  const auto order = pass_order(size_t(inputs_.size(0)), shuffle_, seed_, epoch);
+  order_ = torch::tensor(std::vector<int64_t>(order.begin(), order.end()), torch::kInt64);
   position_ = 0;
 }
 

@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
+  dpkg-dev file               # cpack -G DEB: dpkg-shlibdeps computes Depends, CPack runs file on each file
   libtorch-dev                # the engine (LibTorch 1.13.1, CPU)
   libopenblas0-pthread libopenblas-dev   # optimised BLAS: LibTorch must never use the reference BLAS
   libopencv-dev               # image decoding, resizing, augmentation

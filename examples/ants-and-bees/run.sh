@@ -21,13 +21,13 @@ echo "== 3. fine-tuning: head warm-up, then the whole backbone at 1/100 of the h
 "$TLAB" train --data "$DATA" --model mobilenet_v2 --weights "$WEIGHTS" --strategy fine-tune \
   --augment light --batch-size 32 --epochs 10 --out "$OUT/fine-tune"
 
-echo "== 4. evaluate the best checkpoint on the validation folder, as a user with new labelled data would =="
-"$TLAB" eval --checkpoint "$OUT/fine-tune/checkpoints/best.pt" --data "$DATA/val" --out "$OUT/eval"
+echo "== 4. evaluate the run (its best checkpoint) on the validation folder, as a user with new labelled data would =="
+"$TLAB" eval --checkpoint "$OUT/fine-tune" --data "$DATA/val" --out "$OUT/eval"
 
 echo "== 5. predict photos the model has never been trained on =="
-"$TLAB" predict --checkpoint "$OUT/fine-tune/checkpoints/best.pt" --topk 2 \
+"$TLAB" predict --checkpoint "$OUT/fine-tune" --topk 2 \
   "$DATA/val/ants/10308379_1b6c72e180.jpg" "$DATA/val/bees/1032546534_06907fe3b3.jpg" \
   ../shared/images/parrot.jpg
-"$TLAB" predict --checkpoint "$OUT/fine-tune/checkpoints/best.pt" --topk 1 --json \
+"$TLAB" predict --checkpoint "$OUT/fine-tune" --topk 1 --json \
   "$DATA/val/bees/10870992_eebeeb3a12.jpg" > "$OUT/predictions.json"
 cat "$OUT/predictions.json"

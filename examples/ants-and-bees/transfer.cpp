@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <exception>
 
-#include "tlab/data/decode.h"
-#include "tlab/train/checkpoint.h"
+#include "tlab/infer/loaded_model.h"
+#include "tlab/infer/predict.h"
 #include "tlab/train/run.h"
-#include "tlab/transforms/preprocess.h"
+#include "tlab/train/run_dir.h"
 
 int main(int argc, char** argv) {
   if (argc < 5) {
@@ -18,15 +18,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    // 1. Train: the library's options are the CLI's flags (RunOptions documents each one).
+    // 1. Train: the library's options are the CLI's flags (train/options.h documents each one).
     tlab::train::RunOptions run;
-    run.data = argv[1];          // DIR/train + DIR/val, one subfolder per class
-    run.model = "mobilenet_v2";
-    run.weights = argv[2];       // torchvision's own .pth file
-    run.strategy = "fine-tune";  // head warm-up, then the backbone at 1/100 of the head's LR
-    run.augment = "light";       // random crops (padded by 1/8) and horizontal flips
-    run.batch_size = 32;
-    run.out = argv[3];
+    run.data.spec = argv[1];          // DIR/train + DIR/val, one subfolder per class
+    run.model.name = "mobilenet_v2";
+    run.model.weights = argv[2];      // torchvision's own .pth file
+    run.strategy.name = "fine-tune";  // head warm-up, then the backbone at 1/100 of the head's LR
+    run.recipe.augment = "light";     // random crops (padded by 1/8) and horizontal flips
+    run.recipe.batch_size = 32;
+    run.system.out = argv[3];
     tlab::train::TrainCallbacks progress;
     progress.on_epoch = [](const tlab::train::EpochRecord& r) {
       std::printf("epoch %d: train loss %.4f, val accuracy %.4f\n", r.epoch, r.train_loss, r.val_accuracy.value_or(0));
@@ -36,19 +36,12 @@ int main(int argc, char** argv) {
                 result.splits.at("val").macro_f1);
 
     // 2. Predict: the checkpoint carries the architecture, preprocessing and class names.
-    nlohmann::json meta;
-    auto model = tlab::train::load_model_from_checkpoint(run.out + "/checkpoints/best.pt", torch::kCPU, &meta);
-    const auto input = tlab::transforms::input_spec_from_json(meta.at("input"));
-    const auto classes = meta.at("classes").get<std::vector<std::string>>();
-    torch::NoGradGuard no_grad;
-    for (int i = 4; i < argc; ++i) {
-      const cv::Mat image = tlab::data::decode_image(argv[i], tlab::data::DecodeOptions{input.channels});
-      auto x = torch::empty({1, input.channels, input.height, input.width});
-      tlab::transforms::to_chw_float(image, input, x.data_ptr<float>());
-      const auto probabilities = torch::softmax(model->forward(x), 1)[0];
-      const int64_t best = probabilities.argmax().item<int64_t>();
-      std::printf("%s: %s (%.3f)\n", argv[i], classes[size_t(best)].c_str(), probabilities[best].item<double>());
-    }
+    const auto model = tlab::infer::load_checkpoint(tlab::train::RunDir::checkpoint_of(run.system.out, "RUN_DIR"),
+                                                    torch::kCPU);
+    const std::vector<std::string> photos(argv + 4, argv + argc);
+    const auto predictions = tlab::infer::predict_files(model, photos, /*k=*/1);
+    for (size_t i = 0; i < photos.size(); ++i)
+      std::printf("%s: %s (%.3f)\n", photos[i].c_str(), predictions[i][0].name.c_str(), predictions[i][0].probability);
     return 0;
   } catch (const std::exception& e) {  // every library error says what was expected and what was found
     std::fprintf(stderr, "error: %s\n", e.what());

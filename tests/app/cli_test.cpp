@@ -29,6 +29,13 @@ TEST(Cli, BadFlagsAreUsageErrors) {
   EXPECT_NE(r.output.find("known models: simple_cnn"), std::string::npos) << r.output;
   r = tlab("train --epochs banana", dir);
   EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.code, 2) << r.output;  // a flag CLI11 cannot parse is a usage error too
+  r = tlab("train --head gap,wide --out " + dir.str("x"), dir);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--head 'gap,wide'"), std::string::npos) << r.output;
+  r = tlab("train --eval-batch-size 0 --out " + dir.str("x"), dir);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--eval-batch-size"), std::string::npos) << r.output;
   r = tlab("train --device tpu --out " + dir.str("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("--device"), std::string::npos) << r.output;
@@ -82,6 +89,10 @@ TEST(Cli, TrainEvalPredictResume) {
   const auto metrics = nlohmann::json::parse(read_text(dir.str("eval/metrics.json")));
   const auto run_metrics = nlohmann::json::parse(read_text(dir.str("run/metrics.json")));
   EXPECT_NEAR(metrics["test"]["accuracy"].get<double>(), run_metrics["test"]["accuracy"].get<double>(), 1e-12);
+  // A run directory stands for its best checkpoint.
+  r = tlab("eval --checkpoint " + dir.str("run") + " --data idx:" + dir.str("data"), dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("checkpoints/best.pt"), std::string::npos) << r.output;
 
   // a class-1 image: bright bar on rows 6..8
   cv::Mat img(12, 12, CV_8UC1, cv::Scalar(30));

@@ -25,7 +25,7 @@ TEST(Head, ParsesTheClassicForms) {
 
 TEST(TransferModel, GapAndFlattenHeadsOnResNet18) {
   torch::manual_seed(0);
-  models::ModelOptions o{5, 3, 64, 64, true, "gap,32"};
+  models::ModelOptions o{5, 3, 64, 64, true, HeadOptions::parse("gap,32")};
   auto gap = models::create_model("resnet18", o);
   EXPECT_EQ(gap->feature_dim(), 512);
   const auto x = torch::randn({2, 3, 64, 64});
@@ -40,14 +40,14 @@ TEST(TransferModel, GapAndFlattenHeadsOnResNet18) {
   EXPECT_TRUE(saw_backbone && saw_head);
   EXPECT_EQ(gap->named_parameters()["head.3.weight"].sizes(), (std::vector<int64_t>{5, 32}));
 
-  o.head = "flatten,16";
+  o.head = HeadOptions::parse("flatten,16");
   auto flat = models::create_model("resnet18", o);
   EXPECT_EQ(flat->feature_dim(), 512 * 2 * 2);  // layer4's map at 64 px is 2 x 2
   EXPECT_EQ(flat->forward(x).sizes(), (std::vector<int64_t>{2, 5}));
 }
 
 TEST(TransferModel, FrozenMeansFrozen) {
-  auto model = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, "gap"});
+  auto model = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, HeadOptions{}});
   auto& transfer = dynamic_cast<models::TransferModel&>(*model);
   transfer.set_trainable_from(transfer.stages().size());
   model->train();
@@ -67,12 +67,12 @@ TEST(TransferModel, FrozenMeansFrozen) {
 }
 
 TEST(TransferModel, StagesFollowTheForwardOrderAndCoverEveryParameter) {
-  auto mobile = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, "gap"});
+  auto mobile = models::create_model("mobilenet_v2", {3, 3, 32, 32, true, HeadOptions{}});
   const auto& stages = dynamic_cast<models::TransferModel&>(*mobile).stages();
   ASSERT_EQ(stages.size(), 19u);
   EXPECT_EQ(stages.front(), "features.0");
   EXPECT_EQ(stages.back(), "features.18");
-  auto resnet = models::create_model("resnet18", {3, 3, 32, 32, true, "flatten,8"});
+  auto resnet = models::create_model("resnet18", {3, 3, 32, 32, true, HeadOptions::parse("flatten,8")});
   auto& transfer = dynamic_cast<models::TransferModel&>(*resnet);
   EXPECT_EQ(transfer.stages(), (std::vector<std::string>{"conv1", "bn1", "layer1", "layer2", "layer3", "layer4"}));
   size_t covered = 0;
@@ -81,7 +81,7 @@ TEST(TransferModel, StagesFollowTheForwardOrderAndCoverEveryParameter) {
 }
 
 TEST(TransferModel, PartialUnfreezeAndFrozenBatchNorm) {
-  auto model = models::create_model("resnet18", {3, 3, 32, 32, true, "gap"});
+  auto model = models::create_model("resnet18", {3, 3, 32, 32, true, HeadOptions{}});
   auto& transfer = dynamic_cast<models::TransferModel&>(*model);
   auto& backbone = transfer.backbone();
   transfer.set_trainable_from(4);  // layer3, layer4 train

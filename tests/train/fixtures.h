@@ -43,15 +43,4 @@ inline std::vector<nlohmann::json> metrics_lines(const std::string& run_dir) {
   return out;
 }
 
-// Runs `run` expecting std::invalid_argument whose message contains `needle`.
-template <typename Run>
-void expect_invalid(Run run, const std::string& needle) {
-  try {
-    run();
-    ADD_FAILURE() << "no error mentioning " << needle;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 }  // namespace tlab::test

@@ -42,16 +42,18 @@ TEST(Optimizer, BuildsEachKindAndValidates) {
     train::set_learning_rate(*opt, 0.5);
     EXPECT_DOUBLE_EQ(opt->param_groups()[0].options().get_lr(), 0.5);
   }
+  // Options are checked once, by validate (train::validate(RunOptions) calls it before a run).
   train::OptimizerOptions bad;
   bad.name = "rmsprop";
-  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
+  EXPECT_THROW(train::validate(bad), std::invalid_argument);
+  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);  // no such optimizer to build
   bad.name = "sgd";
   bad.lr = -1;
-  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
+  EXPECT_THROW(train::validate(bad), std::invalid_argument);
   bad.lr = 0.1;
   bad.momentum = 0;
   bad.nesterov = true;
-  EXPECT_THROW(train::make_optimizer({{w}}, bad), std::invalid_argument);
+  EXPECT_THROW(train::validate(bad), std::invalid_argument);
 }
 
 TEST(Optimizer, ParameterGroupsTakeScaledLearningRatesAndSkipFrozenParameters) {

@@ -5,26 +5,26 @@
 #include "../test_util.h"
 #include "fixtures.h"
 #include "tlab/core/io.h"
-#include "tlab/train/checkpoint.h"
+#include "tlab/models/checkpoint.h"
 
 namespace tlab::test {
 namespace {
 
 train::RunOptions tiny_run(const std::string& data_dir, const std::string& out) {
   train::RunOptions o;
-  o.data = "idx:" + data_dir;
-  o.val_split = 0.2;
-  o.batch_size = 16;
-  o.train.epochs = 3;
-  o.train.optimizer.name = "sgd";
-  o.train.optimizer.lr = 0.05;
-  o.train.schedule.name = "cosine";
-  o.train.schedule.warmup_epochs = 0.5;
-  o.train.seed = 3;
-  o.device = "cpu";
-  o.threads = 1;
-  o.workers = 2;
-  o.out = out;
+  o.data.spec = "idx:" + data_dir;
+  o.data.val_split = 0.2;
+  o.recipe.batch_size = 16;
+  o.recipe.epochs = 3;
+  o.recipe.optimizer.name = "sgd";
+  o.recipe.optimizer.lr = 0.05;
+  o.recipe.schedule.name = "cosine";
+  o.recipe.schedule.warmup_epochs = 0.5;
+  o.recipe.seed = 3;
+  o.system.device = "cpu";
+  o.system.threads = 1;
+  o.system.workers = 2;
+  o.system.out = out;
   return o;
 }
 
@@ -95,8 +95,8 @@ TEST(Run, ResumeEndsWhereAnUninterruptedRunEnds) {
     EXPECT_NEAR(resumed[i]["lr"].get<double>(), full[i]["lr"].get<double>(), 1e-12) << i;
   }
   // Same final weights.
-  auto a = train::load_model_from_checkpoint(dir.str("full/checkpoints/last.pt"), torch::kCPU);
-  auto b = train::load_model_from_checkpoint(dir.str("cut/checkpoints/last.pt"), torch::kCPU);
+  auto a = models::load_model_from_checkpoint(dir.str("full/checkpoints/last.pt"), torch::kCPU);
+  auto b = models::load_model_from_checkpoint(dir.str("cut/checkpoints/last.pt"), torch::kCPU);
   auto pa = a->parameters(), pb = b->parameters();
   ASSERT_EQ(pa.size(), pb.size());
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-5, 1e-6)) << i;
@@ -114,8 +114,8 @@ TEST(Checkpoint, SaveLoadGivesTheSameOutputs) {
                                {"model_options", {{"num_classes", 4}, {"in_channels", 3}, {"height", 20}, {"width", 20}}},
                                {"input", transforms::to_json({3, 20, 20, {}, {}})},
                                {"classes", {"a", "b", "c", "d"}}};
-  train::save_checkpoint(dir.str("m.pt"), *model, nullptr, meta);
-  auto loaded = train::load_model_from_checkpoint(dir.str("m.pt"), torch::kCPU);
+  models::save_checkpoint(dir.str("m.pt"), *model, nullptr, meta);
+  auto loaded = models::load_model_from_checkpoint(dir.str("m.pt"), torch::kCPU);
   model->eval();
   auto x = torch::randn({2, 3, 20, 20});
   // Same weights; the loaded model is ready for inference (channels-last), so outputs agree up to
@@ -123,7 +123,7 @@ TEST(Checkpoint, SaveLoadGivesTheSameOutputs) {
   const auto original = model->named_parameters();
   for (const auto& p : loaded->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), original[p.key()])) << p.key();
   EXPECT_TRUE(torch::allclose(model->forward(x), loaded->forward(x), 1e-5, 1e-6));
-  EXPECT_EQ(train::read_checkpoint_meta(dir.str("m.pt"))["classes"][3], "d");
+  EXPECT_EQ(models::read_checkpoint_meta(dir.str("m.pt"))["classes"][3], "d");
   // No temporary file is left behind by the atomic write.
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir.path())) files += e.is_regular_file();
@@ -136,7 +136,7 @@ TEST(Checkpoint, BadFilesAreClearErrors) {
   write_bytes(dir.str("text.pt"), "this is not a checkpoint");
   for (const char* f : {"empty.pt", "text.pt", "missing.pt"}) {
     try {
-      train::load_model_from_checkpoint(dir.str(f), torch::kCPU);
+      models::load_model_from_checkpoint(dir.str(f), torch::kCPU);
       FAIL() << f;
     } catch (const std::exception& e) {
       EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
@@ -144,9 +144,9 @@ TEST(Checkpoint, BadFilesAreClearErrors) {
   }
   // A checkpoint of another shape cannot be loaded into a model.
   auto small = models::create_model("simple_cnn", {2, 1, 12, 12});
-  train::save_checkpoint(dir.str("small.pt"), *small, nullptr, {{"x", 1}});
+  models::save_checkpoint(dir.str("small.pt"), *small, nullptr, {{"x", 1}});
   auto big = models::create_model("simple_cnn", {5, 1, 12, 12});
-  EXPECT_THROW(train::load_checkpoint(dir.str("small.pt"), *big, nullptr, torch::kCPU), std::runtime_error);
+  EXPECT_THROW(models::load_checkpoint(dir.str("small.pt"), *big, nullptr, torch::kCPU), std::runtime_error);
 }
 
 }  // namespace

@@ -37,9 +37,7 @@ TEST(Trainer, GroupsJoinAfterTheirFrozenEpochsAtTheirOwnLearningRate) {
   std::vector<double> lrs;
   std::vector<int64_t> trainable;
   std::vector<torch::Tensor> first_after_epoch;
-  TempDir dir;
-  train::RunFiles files{dir.str("run"), nlohmann::json::object()};
-  trainer.fit(batches, nullptr, files,
+  trainer.fit(batches, nullptr, /*store=*/nullptr,
               {[&](const train::StepProgress& p) { lrs.push_back(p.lr); },
                [&](const train::EpochRecord& r) {
                  trainable.push_back(r.trainable_parameters);

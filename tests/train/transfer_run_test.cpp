@@ -5,7 +5,7 @@
 #include "../test_util.h"
 #include "fixtures.h"
 #include "tlab/core/io.h"
-#include "tlab/train/checkpoint.h"
+#include "tlab/models/checkpoint.h"
 #include "tlab/train/compare.h"
 #include "tlab/train/run.h"
 #include "tlab/weights/load.h"
@@ -34,17 +34,17 @@ void write_folder(const std::string& dir) {
 
 train::RunOptions feature_extract(const std::string& data, const std::string& weights, const std::string& out) {
   train::RunOptions o;
-  o.data = data;
-  o.model = "mobilenet_v2";
-  o.weights = weights;
-  o.strategy = "feature-extract";
-  o.val_split = 0.3;
-  o.batch_size = 4;
-  o.train.epochs = 3;
-  o.threads = 1;
-  o.workers = 1;
-  o.device = "cpu";
-  o.out = out;
+  o.data.spec = data;
+  o.model.name = "mobilenet_v2";
+  o.model.weights = weights;
+  o.strategy.name = "feature-extract";
+  o.data.val_split = 0.3;
+  o.recipe.batch_size = 4;
+  o.recipe.epochs = 3;
+  o.system.threads = 1;
+  o.system.workers = 1;
+  o.system.device = "cpu";
+  o.system.out = out;
   return o;
 }
 
@@ -54,10 +54,10 @@ TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
   write_folder(dir.str("data"));
   auto cached = train::run_training(feature_extract(dir.str("data"), weights, dir.str("cached")));
   auto o = feature_extract(dir.str("data"), weights, dir.str("recomputed"));
-  o.feature_cache = false;
+  o.strategy.feature_extract.cache = false;
   auto recomputed = train::run_training(o);
   o = feature_extract(dir.str("data"), weights, dir.str("on-disk"));
-  o.cache_mb = 0;  // every split's features go to a mapped file
+  o.system.cache_mb = 0;  // every split's features go to a mapped file
   auto on_disk = train::run_training(o);
   EXPECT_EQ(cached.splits["val"].accuracy, on_disk.splits["val"].accuracy);
   EXPECT_NEAR(*cached.splits["val"].loss, *on_disk.splits["val"].loss, 1e-6);
@@ -65,13 +65,13 @@ TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
 
   // With augmentation: K augmented views cached, or (without --feature-views) the backbone every epoch.
   o = feature_extract(dir.str("data"), weights, dir.str("views"));
-  o.augment = "light";
-  o.feature_views = 2;
+  o.recipe.augment = "light";
+  o.strategy.feature_extract.views = 2;
   auto views = train::run_training(o);
   EXPECT_GE(views.splits["val"].accuracy, 0.8);
   EXPECT_EQ(nlohmann::json::parse(read_text(dir.str("views/config.json")))["feature_views"], 2);
-  o.out = dir.str("mixed");
-  o.augment = "strong";  // MixUp/CutMix cannot be cached per image
+  o.system.out = dir.str("mixed");
+  o.recipe.augment = "strong";  // MixUp/CutMix cannot be cached per image
   EXPECT_THROW(train::run_training(o), std::invalid_argument);
   ASSERT_TRUE(cached.splits.count("val"));
   EXPECT_EQ(cached.splits["val"].accuracy, recomputed.splits["val"].accuracy);
@@ -80,7 +80,7 @@ TEST(FeatureExtract, CachedEqualsRecomputedAndTheBackboneStaysFrozen) {
 
   // The trained model's backbone equals the weights file, tensor for tensor.
   const auto file = weights::read_weights(weights);
-  auto model = train::load_model_from_checkpoint(dir.str("cached/checkpoints/best.pt"), torch::kCPU);
+  auto model = models::load_model_from_checkpoint(dir.str("cached/checkpoints/best.pt"), torch::kCPU);
   const auto params = model->named_parameters();
   int compared = 0;
   for (const auto& [key, tensor] : file) {
@@ -100,9 +100,9 @@ TEST(FineTune, HeadWarmUpThenTheUnfrozenStagesAtALowerLearningRate) {
   const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
   write_folder(dir.str("data"));
   auto o = feature_extract(dir.str("data"), weights, dir.str("ft"));
-  o.strategy = "fine-tune";
-  o.unfreeze = "2";  // features.17 and features.18
-  o.augment = "light";
+  o.strategy.name = "fine-tune";
+  o.strategy.fine_tune.unfreeze = "2";  // features.17 and features.18
+  o.recipe.augment = "light";
   auto r = train::run_training(o);
   EXPECT_GE(r.splits["val"].accuracy, 0.8);
   const auto config = nlohmann::json::parse(read_text(dir.str("ft/config.json")));
@@ -119,7 +119,7 @@ TEST(FineTune, HeadWarmUpThenTheUnfrozenStagesAtALowerLearningRate) {
   // The frozen stages equal the weights file; the unfrozen ones moved.
   std::map<std::string, torch::Tensor> file;
   for (const auto& [key, tensor] : weights::read_weights(weights)) file[key] = tensor;
-  auto model = train::load_model_from_checkpoint(dir.str("ft/checkpoints/last.pt"), torch::kCPU);
+  auto model = models::load_model_from_checkpoint(dir.str("ft/checkpoints/last.pt"), torch::kCPU);
   const auto params = model->named_parameters();
   EXPECT_TRUE(torch::equal(params["backbone.features.16.conv.0.0.weight"], file.at("features.16.conv.0.0.weight")));
   EXPECT_FALSE(torch::equal(params["backbone.features.17.conv.0.0.weight"], file.at("features.17.conv.0.0.weight")));
@@ -131,16 +131,16 @@ TEST(FineTune, ResumesAcrossThePhaseBoundary) {
   const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
   write_folder(dir.str("data"));
   auto o = feature_extract(dir.str("data"), weights, dir.str("full"));
-  o.strategy = "fine-tune";
-  o.unfreeze = "3";
-  o.image_size = 64;
+  o.strategy.name = "fine-tune";
+  o.strategy.fine_tune.unfreeze = "3";
+  o.model.image_size = 64;
   train::run_training(o);
   struct Interrupted {};
   train::TrainCallbacks stop_after_head_phase;
   stop_after_head_phase.on_epoch = [](const train::EpochRecord& r) {
     if (r.epoch == 1) throw Interrupted();
   };
-  o.out = dir.str("cut");
+  o.system.out = dir.str("cut");
   EXPECT_THROW(train::run_training(o, stop_after_head_phase), Interrupted);
   train::resume_training(dir.str("cut"));
   const auto full = metrics_lines(dir.str("full")), resumed = metrics_lines(dir.str("cut"));
@@ -158,33 +158,33 @@ TEST(FineTune, BadFlagsAreClearErrors) {
   const std::string weights = shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
   write_folder(dir.str("data"));
   auto o = feature_extract(dir.str("data"), weights, dir.str("bad"));
-  o.strategy = "fine-tune";
+  o.strategy.name = "fine-tune";
   auto expect_error = [](const train::RunOptions& bad, const std::string& needle) {
     expect_invalid([&] { train::run_training(bad); }, needle);
   };
   auto bad = o;
-  bad.unfreeze_from = "features.99";
+  bad.strategy.fine_tune.unfreeze_from = "features.99";
   expect_error(bad, "features.18");  // the message lists the stages
   bad = o;
-  bad.unfreeze = "0";
+  bad.strategy.fine_tune.unfreeze = "0";
   expect_error(bad, "--unfreeze");
-  bad.unfreeze = "two";
+  bad.strategy.fine_tune.unfreeze = "two";
   expect_error(bad, "--unfreeze");
   bad = o;
-  bad.head_epochs = 3;
+  bad.strategy.fine_tune.head_epochs = 3;
   expect_error(bad, "--head-epochs");
   bad = o;
-  bad.bn = "sometimes";
+  bad.strategy.fine_tune.bn = "sometimes";
   expect_error(bad, "--bn");
   bad = o;
-  bad.backbone_lr_scale = 0;
+  bad.strategy.fine_tune.backbone_lr_scale = 0;
   expect_error(bad, "--backbone-lr-scale");
   bad = o;
-  bad.layer_decay = 1.5;
+  bad.strategy.fine_tune.layer_decay = 1.5;
   expect_error(bad, "--layer-decay");
   bad = o;
-  bad.strategy = "feature-extract";
-  bad.feature_views = -1;
+  bad.strategy.name = "feature-extract";
+  bad.strategy.feature_extract.views = -1;
   expect_error(bad, "--feature-views");
 }
 
@@ -194,25 +194,25 @@ TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
   write_folder(dir.str("data"));
   train::run_training(feature_extract(dir.str("data"), weights, dir.str("teacher")));
   train::RunOptions o;
-  o.data = dir.str("data");
-  o.val_split = 0.3;
-  o.model = "simple_cnn";
-  o.image_size = 32;
-  o.strategy = "distill";
-  o.teacher = dir.str("teacher");
-  o.batch_size = 4;
-  o.train.epochs = 4;
-  o.threads = 1;
-  o.workers = 1;
-  o.device = "cpu";
-  o.out = dir.str("cached");
+  o.data.spec = dir.str("data");
+  o.data.val_split = 0.3;
+  o.model.name = "simple_cnn";
+  o.model.image_size = 32;
+  o.strategy.name = "distill";
+  o.strategy.distill.teacher = dir.str("teacher");
+  o.recipe.batch_size = 4;
+  o.recipe.epochs = 4;
+  o.system.threads = 1;
+  o.system.workers = 1;
+  o.system.device = "cpu";
+  o.system.out = dir.str("cached");
   auto cached = train::run_training(o);  // no augmentation: the teacher's outputs are computed once
   EXPECT_GE(cached.splits["val"].accuracy, 0.8);
   const auto config = nlohmann::json::parse(read_text(dir.str("cached/config.json")));
   EXPECT_EQ(config["teacher"], dir.str("teacher"));
   EXPECT_EQ(config["input"]["height"], 32);  // the student's own input
-  o.augment = "light";  // the teacher runs on each augmented batch, converted to its 224-px input
-  o.out = dir.str("live");
+  o.recipe.augment = "light";  // the teacher runs on each augmented batch, converted to its 224-px input
+  o.system.out = dir.str("live");
   auto live = train::run_training(o);
   EXPECT_TRUE(std::isfinite(*live.splits["val"].loss));
 
@@ -220,19 +220,19 @@ TEST(Distill, AStudentLearnsFromACachedOrALiveTeacher) {
     expect_invalid([&] { train::run_training(bad); }, needle);
   };
   auto bad = o;
-  bad.out = dir.str("bad");
-  bad.teacher = "";
+  bad.system.out = dir.str("bad");
+  bad.strategy.distill.teacher = "";
   expect_error(bad, "--teacher");
-  bad.teacher = dir.str("nowhere");
+  bad.strategy.distill.teacher = dir.str("nowhere");
   expect_error(bad, "--teacher");
-  bad.teacher = "mobilenet_v2:" + weights;  // ImageNet's 1000 classes, not these 2
+  bad.strategy.distill.teacher = "mobilenet_v2:" + weights;  // ImageNet's 1000 classes, not these 2
   expect_error(bad, "predicts 1000 classes");
   bad = o;
-  bad.out = dir.str("bad");
-  bad.alpha = 1.5;
+  bad.system.out = dir.str("bad");
+  bad.strategy.distill.alpha = 1.5;
   expect_error(bad, "--alpha");
-  bad.alpha = 0.9;
-  bad.temperature = 0;
+  bad.strategy.distill.alpha = 0.9;
+  bad.strategy.distill.temperature = 0;
   expect_error(bad, "--temperature");
 }
 
@@ -241,10 +241,10 @@ TEST(Compare, EveryStrategyOnTheSameSplitInOneTable) {
   write_folder(dir.str("data"));
   train::CompareOptions c;
   c.base = feature_extract(dir.str("data"), shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth", dir.str("cmp"));
-  c.base.val_split = 0.25;
-  c.base.test_split = 0.2;  // 4 test images, 4 val, 12 train
-  c.base.train.epochs = 2;
-  c.base.image_size = 64;
+  c.base.data.val_split = 0.25;
+  c.base.data.test_split = 0.2;  // 4 test images, 4 val, 12 train
+  c.base.recipe.epochs = 2;
+  c.base.model.image_size = 64;
   c.strategies = {"linear-probe", "feature-extract", "fine-tune", "scratch", "student", "distill"};
   c.student_image_size = 32;
   std::vector<std::string> started;
@@ -274,11 +274,11 @@ TEST(Compare, EveryStrategyOnTheSameSplitInOneTable) {
 
 TEST(FeatureExtract, NeedsWeightsAndKnownStrategies) {
   train::RunOptions o;
-  o.strategy = "feature-extract";
+  o.strategy.name = "feature-extract";
   EXPECT_THROW(train::run_training(o), std::invalid_argument);
-  o.strategy = "fine-tune";
+  o.strategy.name = "fine-tune";
   EXPECT_THROW(train::run_training(o), std::invalid_argument);
-  o.strategy = "sideways";
+  o.strategy.name = "sideways";
   EXPECT_THROW(train::run_training(o), std::invalid_argument);
 }
 

@@ -16,7 +16,7 @@ torch::Device resolve_device(const std::string& name) {
                ": this LibTorch build or machine has no CUDA device; use --device cpu or auto");
     return torch::Device(name);
   }
-  throw std::invalid_argument(str_cat("--device: expected auto, cpu, cuda or cuda:N, got '", name, "'"));
+  throw UsageError(str_cat("--device: expected auto, cpu, cuda or cuda:N, got '", name, "'"));
 }
 
 namespace {

@@ -28,10 +28,10 @@ void write_atomic_with(const std::string& path, const std::function<void(const s
 void write_file_atomic(const std::string& path, const std::string& content) {
   write_atomic_with(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(str_cat("cannot open '", tmp, "' for writing"));
+    if (!out) throw IoError(str_cat("cannot open '", tmp, "' for writing"));
     out << content;
     out.flush();
-    if (!out) throw std::runtime_error(str_cat("failed writing '", tmp, "' (disk full?)"));
+    if (!out) throw IoError(str_cat("failed writing '", tmp, "' (disk full?)"));
   });
 }
 
@@ -41,7 +41,7 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value) {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(str_cat("cannot open '", path, "' for reading"));
+  if (!in) throw IoError(str_cat("cannot open '", path, "' for reading"));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -49,9 +49,21 @@ std::string read_file(const std::string& path) {
 
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
-  if (!out) throw std::runtime_error(str_cat("cannot open '", path, "' for appending"));
+  if (!out) throw IoError(str_cat("cannot open '", path, "' for appending"));
   out << line << '\n';
   out.flush();
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
 }
 
 }  // namespace tlab

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tlab {
 
@@ -13,9 +14,12 @@ void write_file_atomic(const std::string& path, const std::string& content);
 void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write);
 // Pretty-printed JSON, atomically.
 void write_json_atomic(const std::string& path, const nlohmann::json& value);
-// Reads a whole file; throws std::runtime_error naming the file when it cannot.
+// Reads a whole file; throws IoError naming the file when it cannot.
 std::string read_file(const std::string& path);
 // Appends one line (e.g. a JSON-lines record) and flushes.
 void append_line(const std::string& path, const std::string& line);
+// The lines of a text file (class names, labels): trailing spaces and '\r' trimmed, trailing empty
+// lines dropped; empty lines inside are kept, so line i stays entry i. Throws IoError when unreadable.
+std::vector<std::string> read_lines(const std::string& path);
 
 }  // namespace tlab

@@ -9,7 +9,7 @@ enum class LogLevel { kInfo, kWarning };
 
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
-// Installs the sink (nullptr discards messages, the default). Not thread-safe against log().
+// Installs the sink (nullptr discards messages, the default); thread-safe: log() calls hold the same lock.
 void set_log_sink(LogSink sink);
 // Sends one message to the sink; thread-safe.
 void log(LogLevel level, const std::string& message);

@@ -15,21 +15,10 @@ namespace {
 constexpr int kSide = 32;
 constexpr size_t kPixels = 3 * kSide * kSide;
 
-std::vector<std::string> read_names(const std::string& path) {
-  std::vector<std::string> names;
-  std::istringstream in(read_file(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) names.push_back(line);
-  }
-  return names;
-}
-
 std::vector<std::string> class_names(const std::string& dir, int variant) {
   const fs::path meta = fs::path(dir) / (variant == 10 ? "batches.meta.txt" : "fine_label_names.txt");
   if (fs::is_regular_file(meta)) {
-    auto names = read_names(meta.string());
+    auto names = read_lines(meta.string());  // the official file ends with blank lines
     TLAB_CHECK_DATA(names.size() == size_t(variant), "CIFAR meta file '", meta.string(), "' lists ",
                     names.size(), " class names, expected ", variant);
     return names;

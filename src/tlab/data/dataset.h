@@ -31,7 +31,7 @@ class Dataset {
   virtual std::optional<cv::Size> image_size() const { return std::nullopt; }
   // Channels of the stored images (1 or 3).
   virtual int channels() const = 0;
-  // Human-readable origin for messages and config.json, e.g. "idx:/usr/share/datasets/fashion-mnist (train)".
+  // Human-readable origin for messages and the run's config, e.g. "idx:/usr/share/datasets/fashion-mnist (train)".
   virtual std::string description() const = 0;
   // Files that were skipped while indexing (undecodable or not images), with the reason.
   virtual std::vector<std::string> skipped() const { return {}; }

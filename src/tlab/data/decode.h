@@ -53,7 +53,7 @@ std::optional<ImageHeader> read_image_header(const uint8_t* data, size_t size);
 
 // Decodes the image file at `path` to uint8 HxWx3 RGB or HxWx1 grey (options.channels). Throws
 // DataError naming the file when it cannot be read or decoded, or when it is over options.max_pixels;
-// std::invalid_argument for bad options.
+// UsageError for bad options.
 cv::Mat decode_image(const std::string& path, const DecodeOptions& options = {});
 
 // The same for an encoded image in memory (an HTTP upload); `name` identifies it in error messages.

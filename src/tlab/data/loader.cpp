@@ -23,7 +23,7 @@ DataLoader::DataLoader(DatasetPtr dataset, transforms::InputSpec input, LoaderOp
     : dataset_(std::move(dataset)), input_(std::move(input)), options_(options) {
   TLAB_CHECK(dataset_ != nullptr, "DataLoader: dataset is null");
   TLAB_CHECK(dataset_->size() > 0, "DataLoader: ", dataset_->description(), " is empty");
-  TLAB_CHECK(options_.batch_size > 0, "--batch-size: expected a positive count, got ", options_.batch_size);
+  TLAB_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be > 0, got ", options_.batch_size);
   TLAB_CHECK(options_.workers >= 0, "loader workers must be >= 0, got ", options_.workers);
   TLAB_CHECK(options_.prefetch > 0, "loader prefetch must be > 0, got ", options_.prefetch);
   for (int w = 0; w < options_.workers; ++w) workers_.emplace_back([this] { worker_loop(); });
@@ -170,7 +170,7 @@ TensorBatches::TensorBatches(std::vector<torch::Tensor> views, torch::Tensor lab
     TLAB_CHECK(v.dim() >= 1 && labels_.dim() == 1 && v.size(0) == labels_.size(0) && v.size(0) > 0,
                "TensorBatches: expected inputs [N, ...] and labels [N] with N > 0, got ", v.sizes(), " and ",
                labels_.sizes());
-  TLAB_CHECK(batch_size_ > 0, "--batch-size: expected a positive count, got ", batch_size_);
+  TLAB_CHECK(batch_size_ > 0, "TensorBatches: batch_size must be > 0, got ", batch_size_);
   inputs_ = views_.front();
 }
 

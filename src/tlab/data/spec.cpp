@@ -88,7 +88,7 @@ DataSource open_data(const std::string& spec, const DataOptions& options) {
   if (scheme == "cifar100") return open_cifar(arg, 100);
   if (scheme == "folder") return open_folder(arg, options);
   if (colon == std::string::npos || fs::exists(spec)) return open_folder(spec, options);
-  throw std::invalid_argument(str_cat("--data '", spec, "': unknown scheme '", scheme,
+  throw UsageError(str_cat("--data '", spec, "': unknown scheme '", scheme,
                                       "'; expected fashion-mnist, mnist:DIR, idx:DIR, cifar10:DIR, "
                                       "cifar100:DIR, folder:DIR or a directory"));
 }

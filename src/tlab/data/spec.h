@@ -25,7 +25,7 @@ struct DataSource {
   DatasetPtr train, val, test;
 };
 
-// Opens a spec. Throws std::invalid_argument for an unknown scheme and DataError for bad files.
+// Opens a spec. Throws UsageError for an unknown scheme and DataError for bad files.
 DataSource open_data(const std::string& spec, const DataOptions& options = {});
 
 // Training, validation and test data as a run uses them, with the files skipped in all of them.
@@ -41,7 +41,7 @@ struct Splits {
 Splits open_splits(const std::string& data, const std::string& val, double val_split, const std::string& test,
                    double test_split, uint64_t seed, const DataOptions& options = {});
 
-// Throws std::invalid_argument when `other`'s classes differ from `reference`'s (e.g. --val data
+// Throws UsageError when `other`'s classes differ from `reference`'s (e.g. --val data
 // whose class folders do not match the training data).
 void check_same_classes(const Dataset& reference, const Dataset& other, const std::string& what);
 

@@ -47,7 +47,8 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
 }
 
 Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                 data::BatchSource& loader, const torch::Device& device) {
+                 data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress) {
+  PhaseProgress report(progress, "evaluate", int64_t(loader.num_batches()));
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -72,6 +73,7 @@ Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(tor
     const int64_t* l = batch->labels.data_ptr<int64_t>();
     predictions.insert(predictions.end(), p, p + pred.size(0));
     labels.insert(labels.end(), l, l + pred.size(0));
+    report.step(pred.size(0));
   }
   model.train(was_training);
   Metrics m = compute_metrics(labels, predictions, classes);

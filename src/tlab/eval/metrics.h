@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
 
 namespace tlab::eval {
@@ -29,14 +30,14 @@ struct Metrics {
   double weighted_precision = 0, weighted_recall = 0, weighted_f1 = 0;
 };
 
-// From hard predictions. Throws std::invalid_argument for size mismatches or labels out of range.
+// From hard predictions. Throws UsageError for size mismatches or labels out of range.
 Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,
                         const std::vector<std::string>& class_names);
 
 // Runs `model` over the loader in eval mode without gradients and computes every metric,
-// including loss and top-5 accuracy from the logits.
+// including loss and top-5 accuracy from the logits. `progress`: a report per batch (phase "evaluate").
 Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                 data::BatchSource& loader, const torch::Device& device);
+                 data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress = {});
 
 nlohmann::json to_json(const Metrics& m);
 // A scikit-learn style classification report plus accuracy/loss/top-5 lines.

@@ -10,7 +10,9 @@ namespace tlab::features {
 namespace {
 
 FeatureSet collect(const std::function<torch::Tensor(torch::Tensor)>& forward, data::BatchSource& loader,
-                   const torch::Device& device, const std::string& spill_file, int64_t pass) {
+                   const torch::Device& device, const std::string& spill_file, int64_t pass,
+                   const ProgressCallback& progress) {
+  PhaseProgress report(progress, "features", int64_t(loader.num_batches()));
   std::vector<torch::Tensor> features, labels;
   std::ofstream spill;
   if (!spill_file.empty()) {
@@ -33,6 +35,7 @@ FeatureSet collect(const std::function<torch::Tensor(torch::Tensor)>& forward, d
         features.push_back(y);
       }
       labels.push_back(batch->labels);
+      report.step(y.size(0));
     }
   }
   TLAB_CHECK(!labels.empty(), "extract_deep_features: the loader gave no batches");
@@ -49,11 +52,11 @@ FeatureSet collect(const std::function<torch::Tensor(torch::Tensor)>& forward, d
 
 FeatureSet extract_deep_features(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
                                  data::BatchSource& loader, const torch::Device& device, const std::string& spill_file,
-                                 int64_t pass) {
+                                 int64_t pass, const ProgressCallback& progress) {
   const bool was_training = model.is_training();
   model.eval();
   try {
-    FeatureSet out = collect(forward, loader, device, spill_file, pass);
+    FeatureSet out = collect(forward, loader, device, spill_file, pass, progress);
     model.train(was_training);
     return out;
   } catch (...) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
 #include "tlab/models/model.h"
 
@@ -21,9 +22,10 @@ struct FeatureSet {
 // `spill_file` non-empty: features too large for memory go to that file as they come and the
 // result maps it (read-only, paged in on demand); the file is unlinked once mapped, so nothing
 // is left behind. `pass`: the epoch number the loader's pass starts with (an augmenting loader
-// draws its random transforms from it).
+// draws its random transforms from it). `progress`: a report per batch (phase "features").
 FeatureSet extract_deep_features(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
                                  data::BatchSource& loader, const torch::Device& device,
-                                 const std::string& spill_file = "", int64_t pass = 0);
+                                 const std::string& spill_file = "", int64_t pass = 0,
+                                 const ProgressCallback& progress = {});
 
 }  // namespace tlab::features

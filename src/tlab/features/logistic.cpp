@@ -37,12 +37,14 @@ LogisticRegression LogisticRegression::fit(const torch::Tensor& features, const 
                                         .history_size(20)
                                         .line_search_fn("strong_wolfe"));
   int evaluations = 0;
+  PhaseProgress report(o.progress, "linear probe", o.max_iterations * 5 / 4);
   auto closure = [&] {
     torch::AutoGradMode grad(true);
     lbfgs.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(torch::addmm(b, x, w.t()), y) + l2 * w.pow(2).sum();
     loss.backward();
     ++evaluations;
+    if (o.progress) report.step(0, loss.item<double>() * o.c * double(n));  // the objective, scikit-learn's scale
     return loss;
   };
   model.final_loss_ = lbfgs.step(closure).item<double>();

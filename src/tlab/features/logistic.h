@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "tlab/core/progress.h"
+
 namespace tlab::features {
 
 struct LogisticOptions {
@@ -14,6 +16,7 @@ struct LogisticOptions {
   int max_iterations = 500;  // L-BFGS iterations
   double tolerance = 1e-6;   // stop when the gradient's largest entry falls below this
   bool standardize = true;   // scale each feature to zero mean / unit variance (statistics of the training set)
+  ProgressCallback progress;  // a report per objective evaluation (phase "linear probe"; steps: the cap on them)
 };
 
 class LogisticRegression {

@@ -1,6 +1,6 @@
 #pragma once
 // torchvision's DenseNet-BC (torchvision/models/densenet.py, 0.14) with its exact module names
-// (see docs/DESIGN.md), so a torchvision state_dict loads with no renaming. densenet121 at 224x224:
+// (see ../shared/docs/DESIGN.md), so a torchvision state_dict loads with no renaming. densenet121 at 224x224:
 //   features        nn.Sequential with named children:
 //     conv0  Conv2d(C, 64, 7x7, stride 2, pad 3, no bias)        -> [N, 64, 112, 112]
 //     norm0  BatchNorm2d, relu0 ReLU, pool0 MaxPool(3, 2, pad 1)  -> [N, 64, 56, 56]

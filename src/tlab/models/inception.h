@@ -1,6 +1,6 @@
 #pragma once
 // torchvision's Inception v3 (Inception3, torchvision 0.14) with its exact module names (see
-// docs/DESIGN.md), so a torchvision state_dict loads without renaming:
+// ../shared/docs/DESIGN.md), so a torchvision state_dict loads without renaming:
 //   Conv2d_1a_3x3.conv.weight, Conv2d_1a_3x3.bn.{weight,bias,running_mean,running_var,...},
 //   Mixed_5b.branch1x1.bn.weight, Mixed_6b.branch7x7_2.conv.weight, AuxLogits.conv0.conv.weight,
 //   AuxLogits.fc.weight, fc.weight, fc.bias
@@ -103,7 +103,7 @@ TORCH_MODULE(InceptionE);
 // The auxiliary classifier on Mixed_6e's [N, 768, 17, 17] output: avgpool(5, stride 3) - conv0
 // (1x1, 128) - conv1 (5x5, 768) - adaptive avgpool - fc -> [N, num_classes]. Without `fc`
 // (num_classes = 0, a headless model) it returns the pooled features [N, 768]. Needs a feature map
-// of at least 17x17 (inputs of at least 299x299); throws std::invalid_argument otherwise.
+// of at least 17x17 (inputs of at least 299x299); throws UsageError otherwise.
 class InceptionAuxImpl : public torch::nn::Module {
  public:
   InceptionAuxImpl(int64_t in_channels, int64_t num_classes);

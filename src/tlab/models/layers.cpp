@@ -26,7 +26,7 @@ torch::nn::AnyModule make_activation(Activation a) {
     case Activation::kSigmoid: return nn::AnyModule(nn::Sigmoid());
     case Activation::kNone: break;
   }
-  throw std::invalid_argument("make_activation: no module for Activation::kNone");
+  throw UsageError("make_activation: no module for Activation::kNone");
 }
 
 Conv2dNormActivationImpl::Conv2dNormActivationImpl(const Conv2dNormActivationOptions& o) {

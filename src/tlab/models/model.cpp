@@ -50,7 +50,7 @@ std::map<std::string, torch::Tensor> extract_features(Model& model, const torch:
     if (!out.count(n)) {
       std::string known;
       for (const auto& s : seen) known += (known.empty() ? "" : ", ") + s;
-      throw std::invalid_argument(str_cat("feature tap '", n, "' is not a stage of this model; stages: ", known));
+      throw UsageError(str_cat("feature tap '", n, "' is not a stage of this model; stages: ", known));
     }
   return out;
 }
@@ -68,7 +68,7 @@ const ModelInfo& model_info(const std::string& name) {
     if (info.name == name) return info;
     known += (known.empty() ? "" : ", ") + info.name;
   }
-  throw std::invalid_argument(str_cat("--model: unknown model '", name, "'; known models: ", known));
+  throw UsageError(str_cat("--model: unknown model '", name, "'; known models: ", known));
 }
 
 ModelPtr create_model(const std::string& name, const ModelOptions& options) {
@@ -77,10 +77,10 @@ ModelPtr create_model(const std::string& name, const ModelOptions& options) {
   TLAB_CHECK(options.in_channels > 0, "model '", name, "': in_channels must be positive, got ", options.in_channels);
   TLAB_CHECK(options.height > 0 && options.width > 0, "model '", name, "': input size must be positive, got ",
              options.height, "x", options.width);
-  if (!options.head.empty()) {
+  if (options.head) {
     ModelOptions backbone = options;
     backbone.include_top = false;
-    backbone.head.clear();
+    backbone.head.reset();
     return std::make_shared<TransferModel>(model_info(name).create(backbone), options);
   }
   return model_info(name).create(options);

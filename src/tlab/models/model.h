@@ -5,8 +5,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "tlab/models/head.h"
 
 namespace tlab::models {
 
@@ -16,7 +19,7 @@ struct ModelOptions {
   int64_t height = 224;      // input height the model is built for (sizes the flatten/dense layers)
   int64_t width = 224;       // input width
   bool include_top = true;   // false: no classifier; forward() returns the pooled features [N, feature_dim()]
-  std::string head;          // non-empty: the backbone without its classifier + this new head (models/transfer.h)
+  std::optional<HeadOptions> head;  // set: the backbone without its classifier + this new head (models/transfer.h)
 };
 
 // Called after each layer in Model::forward_observed with the layer's name, module and output.
@@ -39,7 +42,7 @@ class Model : public torch::nn::Module {
 };
 
 // Outputs of the named stages (see Model::forward_observed) for input x; throws
-// std::invalid_argument naming the known stages when a name is unknown.
+// UsageError naming the known stages when a name is unknown.
 std::map<std::string, torch::Tensor> extract_features(Model& model, const torch::Tensor& x,
                                                       const std::vector<std::string>& names);
 
@@ -88,7 +91,7 @@ void register_squeezenet(std::vector<ModelInfo>& registry);
 
 // Every architecture, in listing order.
 const std::vector<ModelInfo>& model_registry();
-// The entry for `name`; throws std::invalid_argument listing the known names.
+// The entry for `name`; throws UsageError listing the known names.
 const ModelInfo& model_info(const std::string& name);
 // Builds `name` with `options`; "torchscript:FILE" gives a frozen TorchScript backbone.
 ModelPtr create_model(const std::string& name, const ModelOptions& options);

@@ -28,6 +28,10 @@ struct Pretrained {
 // re-initialises the head (logged). Throws with the loader's full report on any other mismatch.
 Pretrained load_pretrained(const std::string& arch, const std::string& weights, const PretrainedOptions& options = {});
 
+// The preprocessing `arch`'s ImageNet weights were trained with: the known weights' own, else
+// ImageNet's at the model's default size. What load_pretrained attaches, without loading anything.
+transforms::InputSpec pretrained_input(const std::string& arch, int64_t in_channels = 3);
+
 // Classes of a state dict's head, found through the model's head prefixes; 0 when absent.
 int64_t head_classes(const weights::StateDict& state, const std::vector<std::string>& head_prefixes);
 

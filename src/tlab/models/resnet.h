@@ -1,6 +1,6 @@
 #pragma once
 // torchvision's ResNet architectures (resnet18/34/50/101/152, torchvision 0.14) with its exact
-// module names (see docs/DESIGN.md), so a torchvision state_dict loads without renaming:
+// module names (see ../shared/docs/DESIGN.md), so a torchvision state_dict loads without renaming:
 //   conv1.weight, bn1.{weight,bias,running_mean,running_var,num_batches_tracked},
 //   layer1.0.conv1.weight, layer1.0.bn2.running_mean, layer2.0.downsample.0.weight,
 //   layer2.0.downsample.1.weight, ..., fc.weight, fc.bias

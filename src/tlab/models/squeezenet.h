@@ -1,6 +1,6 @@
 #pragma once
 // torchvision's SqueezeNet 1.0 and 1.1 (torchvision/models/squeezenet.py, 0.14) with its exact
-// module names (see docs/DESIGN.md), so a torchvision state_dict loads with no renaming.
+// module names (see ../shared/docs/DESIGN.md), so a torchvision state_dict loads with no renaming.
 // squeezenet1_0 at 224x224:
 //   features.0  Conv2d(C, 96, 7x7, stride 2)            -> [N, 96, 109, 109]
 //   features.1  ReLU, features.2 MaxPool(3, 2, ceil)     -> [N, 96, 54, 54]

@@ -23,7 +23,7 @@ std::shared_ptr<torch::jit::Function> penultimate(const torch::jit::Module& modu
       last = n;
   }
   if (!last)
-    throw std::runtime_error(str_cat("TorchScript file '", path,
+    throw WeightsError(str_cat("TorchScript file '", path,
                                      "' has no final linear layer in its forward graph to cut features from"));
   Value* features = last->inputs()[last->kind().toQualString() == std::string("aten::addmm") ? 1 : 0];
   if (last->kind().toQualString() == std::string("quantized::linear")) {
@@ -45,9 +45,12 @@ TorchScriptBackbone::TorchScriptBackbone(const std::string& path, const ModelOpt
     const auto engines = at::globalContext().supportedQEngines();
     if (std::find(engines.begin(), engines.end(), at::QEngine::QNNPACK) != engines.end())
       at::globalContext().setQEngine(at::QEngine::QNNPACK);
-    module_ = torch::jit::load(path);
+    torch::jit::ExtraFilesMap extra{{"preprocess.json", ""}, {"classes.txt", ""}};
+    module_ = torch::jit::load(path, c10::nullopt, extra);
+    for (const auto& [name, content] : extra)
+      if (!content.empty()) extra_files_[name] = content;
   } catch (const c10::Error& e) {
-    throw std::runtime_error(str_cat("'", path, "' is not a loadable TorchScript file: ", e.what_without_backtrace()));
+    throw WeightsError(str_cat("'", path, "' is not a loadable TorchScript file: ", e.what_without_backtrace()));
   }
   module_.eval();
   for (auto p : module_.parameters()) p.set_requires_grad(false);

@@ -5,6 +5,9 @@
 // be trained on them; the TorchScript part never trains.
 #include <torch/script.h>
 
+#include <map>
+#include <string>
+
 #include "tlab/models/model.h"
 
 namespace tlab::models {
@@ -14,7 +17,7 @@ class TorchScriptBackbone : public Model {
   // include_top = false: forward() returns the penultimate features [N, feature_dim()].
   // include_top = true and num_classes equal to the file's outputs: forward() is the file's own output.
   // include_top = true and another num_classes: a new trainable Linear head "fc" on the features.
-  // Throws std::runtime_error naming the file when it is not TorchScript or has no final linear layer.
+  // Throws WeightsError naming the file when it is not TorchScript or has no final linear layer.
   TorchScriptBackbone(const std::string& path, const ModelOptions& options);
 
   torch::Tensor forward(torch::Tensor x) override;
@@ -22,6 +25,9 @@ class TorchScriptBackbone : public Model {
   std::vector<std::string> head_prefixes() const override { return {"fc."}; }
   int64_t feature_dim() const override { return feature_dim_; }
   int64_t native_classes() const { return native_classes_; }
+  // Files saved in the archive beside the model (torch.jit.save's _extra_files) that inference
+  // reads: "preprocess.json" (transforms::to_json of the input spec) and "classes.txt"; only those present.
+  const std::map<std::string, std::string>& extra_files() const { return extra_files_; }
 
  private:
   torch::Tensor run(torch::jit::Function& fn, const torch::Tensor& x);
@@ -32,6 +38,7 @@ class TorchScriptBackbone : public Model {
   bool own_output_ = false;
   int64_t feature_dim_ = 0, native_classes_ = 0;
   torch::nn::Linear fc_{nullptr};
+  std::map<std::string, std::string> extra_files_;
 };
 
 }  // namespace tlab::models

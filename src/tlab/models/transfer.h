@@ -1,30 +1,19 @@
 #pragma once
-// A pretrained (or fresh) backbone with a new classifier head: the model transfer learning
-// trains. Built by create_model when ModelOptions::head is set, e.g. "gap" (the classic new
-// Dense(num_classes) on pooled features), "gap,1024" (GAP -> Dense(1024) -> ReLU -> Dropout ->
-// Dense(num_classes)) or "flatten,256" (Flatten of the last feature map -> Dense(256) -> ... ).
+// A pretrained (or fresh) backbone with a new classifier head (models/head.h): the model
+// transfer learning trains. Built by create_model when ModelOptions::head is set.
 // Parameters are named "backbone.<torchvision name>" and "head.<i>.weight".
 #include <string>
 #include <vector>
 
+#include "tlab/models/head.h"
 #include "tlab/models/model.h"
 
 namespace tlab::models {
 
-struct HeadOptions {
-  std::string pool = "gap";     // gap: the backbone's pooled features; flatten: its last feature map, flattened
-  std::vector<int64_t> hidden;  // widths of hidden Dense layers (each followed by ReLU and Dropout)
-  double dropout = 0.2;         // dropout after each hidden layer (training only)
-
-  // "gap|flatten[,WIDTH...][,dropout=P]"; throws std::invalid_argument naming the bad part.
-  static HeadOptions parse(const std::string& spec);
-  std::string str() const;  // the canonical spec, parse(str()) == *this
-};
-
 class TransferModel : public Model {
  public:
   // `backbone` must have been built with include_top = false; `options` gives the head (its
-  // `head` spec), num_classes and the input size (which sizes a flatten head).
+  // `head`, "gap" when unset), num_classes and the input size (which sizes a flatten head).
   TransferModel(ModelPtr backbone, const ModelOptions& options);
 
   torch::Tensor forward(torch::Tensor x) override { return head_forward(backbone_features(x)); }

@@ -1,6 +1,6 @@
 #pragma once
 // torchvision's VGG architectures (torchvision/models/vgg.py, 0.14) with its exact module names
-// (see docs/DESIGN.md), so a torchvision state_dict loads with no renaming:
+// (see ../shared/docs/DESIGN.md), so a torchvision state_dict loads with no renaming:
 //   features    nn.Sequential "0", "1", ...: per conv width v, Conv2d(v, 3x3, pad 1)
 //               [-> BatchNorm2d(v) for *_bn] -> ReLU; per "M" MaxPool2d(2, 2)
 //               -> [N, 512, H/32, W/32]    (floor division at each of the five pools)

@@ -18,20 +18,23 @@ const std::vector<std::string> kRows = {"linear-probe", "feature-extract", "fine
 
 RunOptions row_options(const CompareOptions& c, const std::string& row) {
   RunOptions o = c.base;
-  o.out = (fs::path(c.base.out) / row).string();
-  o.strategy = row;
-  if (row == "linear-probe" || row == "feature-extract") o.augment = "none";
+  o.system.out = (fs::path(c.base.system.out) / row).string();
+  o.strategy.name = row;
+  if (row == "linear-probe" || row == "feature-extract") {
+    o.recipe.augment = "none";
+    o.recipe.augmentation.reset();
+  }
   if (row == "scratch" || row == "student" || row == "distill") {
-    o.strategy = row == "distill" ? "distill" : "scratch";
-    o.weights.clear();
-    o.head.clear();
+    o.strategy.name = row == "distill" ? "distill" : "scratch";
+    o.model.weights.clear();
+    o.model.head.reset();
   }
-  if (row == "scratch" && !c.scratch_model.empty()) o.model = c.scratch_model;
+  if (row == "scratch" && !c.scratch_model.empty()) o.model.name = c.scratch_model;
   if (row == "student" || row == "distill") {
-    o.model = c.student;
-    o.image_size = c.student_image_size;
+    o.model.name = c.student;
+    o.model.image_size = c.student_image_size;
   }
-  if (row == "distill") o.teacher = (fs::path(c.base.out) / "fine-tune").string();
+  if (row == "distill") o.strategy.distill.teacher = (fs::path(c.base.system.out) / "fine-tune").string();
   return o;
 }
 
@@ -42,7 +45,7 @@ std::vector<CompareRow> run_comparison(const CompareOptions& c,
                                        const TrainCallbacks& callbacks) {
   TLAB_CHECK(!c.strategies.empty(), "--strategies: expected at least one of linear-probe, feature-extract, fine-tune, "
              "scratch, student, distill");
-  TLAB_CHECK(!c.base.out.empty(), "tlab compare: --out DIR is required (a run directory per strategy goes there)");
+  TLAB_CHECK(!c.base.system.out.empty(), "tlab compare: --out DIR is required (a run directory per strategy goes there)");
   for (size_t i = 0; i < c.strategies.size(); ++i) {
     const auto& row = c.strategies[i];
     TLAB_CHECK(std::find(kRows.begin(), kRows.end(), row) != kRows.end(), "--strategies: unknown '", row,
@@ -54,26 +57,26 @@ std::vector<CompareRow> run_comparison(const CompareOptions& c,
                  "--strategies: distill learns from this comparison's fine-tune run; list fine-tune before it");
   }
   std::vector<CompareRow> rows;
+  PhaseProgress report(callbacks.on_progress, "compare", int64_t(c.strategies.size()));
   for (const auto& row : c.strategies) {
     const RunOptions o = row_options(c, row);
     if (on_start) on_start(row, o);
     const auto t0 = std::chrono::steady_clock::now();
     const RunResult r = run_training(o, callbacks);
+    report.step();
     CompareRow out;
     out.strategy = row;
-    out.model = o.model;
+    out.model = o.model.name;
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.dir = r.dir;
     const auto& m = r.splits.count("test") ? r.splits.at("test") : r.splits.at("val");
     out.split = r.splits.count("test") ? "test" : "val";
     out.accuracy = m.accuracy;
     out.macro_f1 = m.macro_f1;
-    const auto config = nlohmann::json::parse(read_file((fs::path(r.dir) / "config.json").string()));
-    const double images = config.at("data_info").at("train").at("samples").get<double>() *
-                          (o.strategy == "linear-probe" ? 1.0 : double(o.train.epochs));
+    const double images = r.config.at("data_info").at("train").at("samples").get<double>() * double(r.epochs.size());
     out.images_per_second = images / out.seconds;
     rows.push_back(out);
-    write_json_atomic((fs::path(c.base.out) / "compare.json").string(), to_json(rows));  // after each row
+    write_json_atomic((fs::path(c.base.system.out) / "compare.json").string(), to_json(rows));  // after each row
   }
   return rows;
 }

@@ -34,7 +34,7 @@ struct CompareRow {
   std::string dir;                   // the run directory
 };
 
-// Throws std::invalid_argument for an unknown row or distill without an earlier fine-tune.
+// Throws UsageError for an unknown row or distill without an earlier fine-tune.
 // `on_start` is called with each row's name and options before it runs.
 std::vector<CompareRow> run_comparison(const CompareOptions& options,
                                        const std::function<void(const std::string&, const RunOptions&)>& on_start = {},

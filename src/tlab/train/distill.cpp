@@ -1,10 +1,12 @@
 #include "tlab/train/distill.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "tlab/core/error.h"
+#include "tlab/models/checkpoint.h"
 #include "tlab/models/pretrained.h"
-#include "tlab/train/checkpoint.h"
+#include "tlab/train/run_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -47,52 +49,60 @@ torch::Tensor convert_batch(const torch::Tensor& x, const transforms::InputSpec&
   return y.contiguous();
 }
 
-Teacher::Teacher(const std::string& spec, const torch::Device& device) : spec_(spec), device_(device) {
-  const fs::path path(spec);
+namespace {
+
+// A run directory or checkpoint file; else MODEL:WEIGHTS split at its colon.
+std::optional<std::pair<std::string, std::string>> zoo_teacher(const std::string& spec) {
+  if (fs::exists(spec)) return std::nullopt;
   const size_t colon = spec.find(':');
-  if (fs::is_directory(path) || fs::is_regular_file(path)) {
-    const std::string file = fs::is_directory(path) ? (path / "checkpoints" / "best.pt").string() : spec;
-    TLAB_CHECK(fs::is_regular_file(file), "--teacher ", spec, ": no checkpoints/best.pt; is this a run directory?");
-    nlohmann::json meta;
-    model_ = load_model_from_checkpoint(file, device, &meta);
-    input_ = transforms::input_spec_from_json(meta.at("input"));
-    classes_ = meta.at("classes").get<std::vector<std::string>>();
+  TLAB_CHECK(colon != std::string::npos && colon > 0 && colon + 1 < spec.size(), "--teacher '", spec,
+             "': expected a run directory, a checkpoint file or MODEL:WEIGHTS_FILE");
+  return std::make_pair(spec.substr(0, colon), spec.substr(colon + 1));
+}
+
+}  // namespace
+
+transforms::InputSpec Teacher::input_of(const std::string& spec) {
+  if (const auto zoo = zoo_teacher(spec)) return models::pretrained_input(zoo->first);
+  const std::string file = RunDir::checkpoint_of(spec, "--teacher");
+  return transforms::input_spec_from_json(models::read_checkpoint_meta(file).at("input"));
+}
+
+Teacher::Teacher(const std::string& spec, const torch::Device& device) : spec_(spec) {
+  if (const auto zoo = zoo_teacher(spec)) {
+    infer::ModelSource source;
+    source.model = zoo->first;
+    source.weights = zoo->second;
+    model_ = infer::load(source, device);
   } else {
-    TLAB_CHECK(colon != std::string::npos && colon > 0 && colon + 1 < spec.size(), "--teacher '", spec,
-               "': expected a run directory, a checkpoint file or MODEL:WEIGHTS_FILE");
-    auto pretrained = models::load_pretrained(spec.substr(0, colon), spec.substr(colon + 1));
-    model_ = pretrained.model;
-    input_ = pretrained.input;
-    models::prepare_for_inference(*model_);
-    model_->to(device);
+    model_ = infer::load_checkpoint(RunDir::checkpoint_of(spec, "--teacher"), device);
+    named_classes_ = true;
   }
-  model_->eval();
-  torch::NoGradGuard no_grad;
-  num_classes_ = model_->forward(torch::zeros({1, input_.channels, input_.height, input_.width}, device_)).size(1);
 }
 
 void Teacher::check_classes(const std::vector<std::string>& classes) const {
-  if (!classes_.empty()) {
-    TLAB_CHECK(classes_ == classes, "--teacher ", spec_, ": was trained on other classes (", classes_.size(),
-               ") than the data's (", classes.size(), "), or in another order");
+  if (named_classes_) {
+    TLAB_CHECK(model_.classes == classes, "--teacher ", spec_, ": was trained on other classes (",
+               model_.classes.size(), ") than the data's (", classes.size(), "), or in another order");
   } else {
-    TLAB_CHECK(num_classes_ == int64_t(classes.size()), "--teacher ", spec_, ": predicts ", num_classes_,
+    TLAB_CHECK(model_.classes.size() == classes.size(), "--teacher ", spec_, ": predicts ", model_.classes.size(),
                " classes; the data has ", classes.size(), ". Fine-tune a teacher on this data first (tlab train "
                "--strategy fine-tune) and pass its run directory");
   }
 }
 
-void Teacher::cache(const data::DatasetPtr& dataset, const data::LoaderOptions& options) {
-  torch::NoGradGuard no_grad;
+void Teacher::cache(const data::DatasetPtr& dataset, const data::LoaderOptions& options, const ProgressCallback& progress) {
   data::LoaderOptions o = options;
   o.shuffle = false;
   o.augment = nullptr;
-  data::DataLoader loader(dataset, input_, o);
+  data::DataLoader loader(dataset, model_.input, o);
+  PhaseProgress report(progress, "teacher outputs", int64_t(loader.num_batches()));
   std::vector<torch::Tensor> logits, rows;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
-    logits.push_back(model_->forward(batch->images.to(device_)).to(torch::kCPU, torch::kFloat32));
+    logits.push_back(infer::logits(model_, batch->images).to(torch::kCPU, torch::kFloat32));
     rows.push_back(torch::tensor(std::vector<int64_t>(batch->indices.begin(), batch->indices.end()), torch::kInt64));
+    report.step(int64_t(batch->indices.size()));
   }
   TLAB_CHECK(!logits.empty(), "--teacher: the training data is empty");
   const auto all = torch::cat(logits);
@@ -105,7 +115,7 @@ torch::Tensor Teacher::logits(const data::Batch& batch, const torch::Tensor& x, 
     const auto rows = torch::tensor(std::vector<int64_t>(batch.indices.begin(), batch.indices.end()), torch::kInt64);
     return cache_.index_select(0, rows).to(x.device(), /*non_blocking=*/true);
   }
-  return model_->forward(convert_batch(x, student_input, input_));
+  return infer::logits(model_, convert_batch(x, student_input, model_.input));
 }
 
 }  // namespace tlab::train

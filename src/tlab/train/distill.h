@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
+#include "tlab/infer/loaded_model.h"
 #include "tlab/models/model.h"
 #include "tlab/transforms/preprocess.h"
 
@@ -25,32 +27,33 @@ torch::Tensor convert_batch(const torch::Tensor& x, const transforms::InputSpec&
 // The teacher of a distillation run: a trained model in eval mode, without gradients.
 class Teacher {
  public:
-  // `spec`: a run directory (its checkpoints/best.pt), a checkpoint file, or MODEL:WEIGHTS (a zoo
-  // model with a weights file, its head included). Throws std::invalid_argument naming --teacher
+  // `spec`: a run directory (its best checkpoint), a checkpoint file, or MODEL:WEIGHTS (a zoo
+  // model with a weights file, its head included). Throws UsageError naming --teacher
   // when it is none of these.
   Teacher(const std::string& spec, const torch::Device& device);
 
-  const transforms::InputSpec& input() const { return input_; }
-  // Throws std::invalid_argument unless the teacher predicts these classes: the same names in the
+  // The preprocessing the teacher `spec` names reads, without loading its weights (how large the
+  // data must be decoded). Throws UsageError naming --teacher as the constructor does.
+  static transforms::InputSpec input_of(const std::string& spec);
+
+  const transforms::InputSpec& input() const { return model_.input; }
+  // Throws UsageError unless the teacher predicts these classes: the same names in the
   // same order for a checkpoint, the same number for MODEL:WEIGHTS (whose names are unknown).
   void check_classes(const std::vector<std::string>& classes) const;
 
   // Computes the logits of every sample of `dataset` once, with the teacher's own preprocessing
   // (for training without augmentation: batches then read rows by Batch::indices).
-  void cache(const data::DatasetPtr& dataset, const data::LoaderOptions& loader);
+  void cache(const data::DatasetPtr& dataset, const data::LoaderOptions& loader, const ProgressCallback& progress = {});
   bool cached() const { return cache_.defined(); }
 
   // Logits for a batch whose inputs `x` (on the device) were preprocessed for `student_input`.
   torch::Tensor logits(const data::Batch& batch, const torch::Tensor& x, const transforms::InputSpec& student_input);
 
  private:
-  models::ModelPtr model_;
-  transforms::InputSpec input_;
+  infer::LoadedModel model_;
   std::string spec_;
-  std::vector<std::string> classes_;  // empty for MODEL:WEIGHTS
-  int64_t num_classes_ = 0;
-  torch::Device device_;
-  torch::Tensor cache_;  // [dataset size, classes] on the CPU, when cached
+  bool named_classes_ = false;  // a checkpoint names its classes; MODEL:WEIGHTS only counts them
+  torch::Tensor cache_;         // [dataset size, classes] on the CPU, when cached
 };
 
 }  // namespace tlab::train

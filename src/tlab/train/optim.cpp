@@ -28,7 +28,6 @@ void validate(const ScheduleOptions& s) {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::vector<torch::Tensor>>& groups,
                                                         const OptimizerOptions& o) {
-  validate(o);
   std::vector<torch::optim::OptimizerParamGroup> params;
   for (const auto& g : groups) params.emplace_back(g);
   if (o.name == "sgd")
@@ -37,8 +36,10 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::v
   if (o.name == "adam")
     return std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::AdamW>(
-      params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
+  if (o.name == "adamw")
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).weight_decay(o.weight_decay));
+  throw UsageError(str_cat("make_optimizer: no optimizer '", o.name, "' (options not validated)"));
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& scales) {

@@ -17,8 +17,8 @@ struct OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999;  // adam/adamw
 };
 
-// Builds the optimizer with one parameter group per entry of `groups` (all with `options`);
-// throws std::invalid_argument for a bad name or values.
+// Builds the optimizer with one parameter group per entry of `groups` (all with `options`, which
+// validate() has checked).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::vector<torch::Tensor>>& groups,
                                                         const OptimizerOptions& options);
 // Sets parameter group i's learning rate to lr * scales[i] (every group's to lr when scales is empty).
@@ -36,7 +36,7 @@ struct ScheduleOptions {
 // A pure function of the step, so a resumed run follows the same schedule.
 double scheduled_lr(const ScheduleOptions& s, double peak_lr, int64_t step, int64_t steps_per_epoch, int64_t total_steps);
 
-// Throws std::invalid_argument naming the flag for impossible values.
+// Throws UsageError naming the flag for impossible values.
 void validate(const OptimizerOptions& o);
 void validate(const ScheduleOptions& s);
 

@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
 #include "tlab/core/error.h"
-#include "tlab/core/io.h"
 #include "tlab/eval/metrics.h"
-#include "tlab/train/checkpoint.h"
 #include "tlab/train/distill.h"
 #include "tlab/transforms/mix.h"
-
-namespace fs = std::filesystem;
 
 namespace tlab::train {
 namespace {
@@ -21,27 +15,35 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 }  // namespace
 
+void validate(const TrainOptions& o) {
+  TLAB_CHECK(o.epochs > 0, "--epochs: expected a positive count, got ", o.epochs);
+  TLAB_CHECK(o.label_smoothing >= 0 && o.label_smoothing < 1, "--label-smoothing: expected a value in [0, 1), got ",
+             o.label_smoothing);
+  TLAB_CHECK(o.progress_every > 0, "TrainOptions::progress_every: expected a positive step count, got ",
+             o.progress_every);
+  validate(o.optimizer);
+  validate(o.schedule);
+}
+
 nlohmann::json EpochRecord::to_json() const {
+  auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   nlohmann::json j = {{"epoch", epoch},
                       {"train_loss", train_loss},
                       {"train_accuracy", train_accuracy},
-                      {"val_loss", val_loss ? nlohmann::json(*val_loss) : nlohmann::json()},
-                      {"val_accuracy", val_accuracy ? nlohmann::json(*val_accuracy) : nlohmann::json()},
-                      {"lr", lr},
+                      {"val_loss", optional(val_loss)},
+                      {"val_accuracy", optional(val_accuracy)},
+                      {"lr", optional(lr)},
                       {"seconds", seconds},
                       {"images_per_second", images_per_second},
                       {"data_wait_seconds", data_wait_seconds},
                       {"trainable_parameters", trainable_parameters}};
+  j.update(details);
   return j;
 }
 
 Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device device, std::vector<ParamGroup> groups)
     : model_(std::move(model)), options_(std::move(options)), device_(device), groups_(std::move(groups)) {
   TLAB_CHECK(model_ != nullptr, "Trainer: model is null");
-  TLAB_CHECK(options_.epochs > 0, "--epochs: expected a positive count, got ", options_.epochs);
-  TLAB_CHECK(options_.label_smoothing >= 0 && options_.label_smoothing < 1,
-             "--label-smoothing: expected a value in [0, 1), got ", options_.label_smoothing);
-  validate(options_.schedule);
   model_->to(device_);  // keeps the parameter tensors (and so the groups) the same objects
   if (groups_.empty()) {
     ParamGroup all;
@@ -63,63 +65,78 @@ Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device dev
 }
 
 void Trainer::set_teacher(TeacherLogits teacher, double temperature, double alpha) {
-  TLAB_CHECK(temperature > 0 && std::isfinite(temperature), "--temperature: expected a positive value, got ",
-             temperature);
-  TLAB_CHECK(alpha >= 0 && alpha <= 1, "--alpha: expected a weight in [0, 1], got ", alpha);
   teacher_ = std::move(teacher);
   temperature_ = temperature;
   alpha_ = alpha;
 }
 
-nlohmann::json Trainer::resume(const std::string& run_dir) {
-  const std::string last = (fs::path(run_dir) / "checkpoints" / "last.pt").string();
-  TLAB_CHECK(fs::is_regular_file(last), "--resume ", run_dir, ": no checkpoints/last.pt to resume from");
-  nlohmann::json meta = read_checkpoint_meta(last);
-  load_checkpoint(last, *model_, optimizer_.get(), device_);
-  start_epoch_ = meta.at("epoch").get<int>();
-  best_epoch_ = meta.value("best_epoch", 0);
-  best_val_accuracy_ = meta.value("best_val_accuracy", -1.0);
-  // Keep the metrics of the epochs the checkpoint covers; later lines came from the interrupted run.
-  const std::string metrics = (fs::path(run_dir) / "metrics.jsonl").string();
-  if (fs::is_regular_file(metrics)) {
-    std::istringstream in(read_file(metrics));
-    std::string line, kept;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      auto rec = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!rec.is_discarded() && rec.value("epoch", 0) <= start_epoch_) kept += line + "\n";
-    }
-    write_file_atomic(metrics, kept);
-  }
-  return meta;
+void Trainer::resume(EpochStore& store) {
+  store.load_best(*model_);
+  keep_best();
+  state_ = store.load_last(*model_, *optimizer_);
 }
 
-EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks) {
-  namespace F = torch::nn::functional;
-  // Which groups train this epoch, and the LR schedule's phase: [phase_start, phase_end) epochs,
-  // between the group boundaries (frozen_epochs), so unfreezing starts a new warm-up.
-  int phase_start = 0, phase_end = options_.epochs;
-  int64_t trainable = 0;
+void Trainer::keep_best() {
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  auto keep = [&](const torch::Tensor& t) {
+    if (i == best_.size()) best_.push_back(torch::empty_like(t));
+    best_[i++].copy_(t);
+  };
+  for (const auto& p : model_->parameters()) keep(p);
+  for (const auto& b : model_->buffers()) keep(b);
+}
+
+void Trainer::restore_best() {
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto& p : model_->parameters()) p.copy_(best_.at(i++));
+  for (auto& b : model_->buffers()) b.copy_(best_.at(i++));
+}
+
+Trainer::Phase Trainer::start_groups(int epoch) {
+  Phase phase{0, options_.epochs, 0};
   for (const auto& g : groups_) {
     const bool on = epoch > g.frozen_epochs;
     for (const auto& p : g.params) {
       p.set_requires_grad(on);
-      trainable += on ? p.numel() : 0;
+      phase.trainable += on ? p.numel() : 0;
     }
-    if (g.frozen_epochs < epoch) phase_start = std::max(phase_start, g.frozen_epochs);
-    else phase_end = std::min(phase_end, g.frozen_epochs);
+    if (g.frozen_epochs < epoch) phase.start = std::max(phase.start, g.frozen_epochs);
+    else phase.end = std::min(phase.end, g.frozen_epochs);
   }
+  return phase;
+}
+
+torch::Tensor Trainer::loss(const data::Batch& batch, const torch::Tensor& logits, const torch::Tensor& x,
+                            const torch::Tensor& y) {
+  namespace F = torch::nn::functional;
+  torch::Tensor loss;
+  if (batch.targets.defined()) {  // MixUp/CutMix: soft targets, smoothed as cross_entropy would
+    auto t = batch.targets.to(device_, /*non_blocking=*/true);
+    const double ls = options_.label_smoothing;
+    if (ls > 0) t = t * (1.0 - ls) + ls / double(t.size(1));
+    loss = transforms::soft_target_cross_entropy(logits, t);
+  } else {
+    loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing));
+  }
+  if (teacher_) loss = distillation_loss(logits, teacher_(batch, x), loss, temperature_, alpha_);
+  return loss;
+}
+
+EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks) {
+  const Phase phase = start_groups(epoch);
+  const int phase_start = phase.start;
   model_->train();  // after requires_grad: a TransferModel keeps frozen stages in eval mode
   torch::manual_seed(options_.seed + uint64_t(epoch));  // dropout etc.: a function of (seed, epoch)
   train.start_epoch(epoch);
   const int64_t steps = static_cast<int64_t>(train.num_batches());
-  const int64_t phase_steps = steps * (phase_end - phase_start);
+  const int64_t phase_steps = steps * (phase.end - phase_start);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
   torch::Tensor loss_sum = torch::zeros({}, f64), correct = torch::zeros({}, f64);
   int64_t seen = 0, step = 0;
   double lr = 0;
   const auto t0 = Clock::now();
-  const auto loss_options = F::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing);
 
   while (auto batch = train.next()) {
     lr = scheduled_lr(options_.schedule, options_.optimizer.lr, (epoch - 1 - phase_start) * steps + step, steps,
@@ -129,16 +146,7 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
     optimizer_->zero_grad();
     auto logits = forward(x);
-    torch::Tensor loss;
-    if (batch->targets.defined()) {  // MixUp/CutMix: soft targets, smoothed as cross_entropy would
-      auto t = batch->targets.to(device_, /*non_blocking=*/true);
-      const double ls = options_.label_smoothing;
-      if (ls > 0) t = t * (1.0 - ls) + ls / double(t.size(1));
-      loss = transforms::soft_target_cross_entropy(logits, t);
-    } else {
-      loss = F::cross_entropy(logits, y, loss_options);
-    }
-    if (teacher_) loss = distillation_loss(logits, teacher_(*batch, x), loss, temperature_, alpha_);
+    const torch::Tensor loss = this->loss(*batch, logits, x, y);
     loss.backward();
     optimizer_->step();
     ++step;
@@ -149,15 +157,22 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
       loss_sum += loss.detach().to(torch::kFloat64) * double(n);
       correct += logits.argmax(1).eq(y).sum().to(torch::kFloat64);
     }
-    if (callbacks.on_step && (step % options_.progress_every == 0 || step == steps)) {
+    if (callbacks.on_progress && (step % options_.progress_every == 0 || step == steps)) {
       const double elapsed = since(t0);
-      StepProgress p{epoch, options_.epochs, step, steps, loss_sum.item<double>() / double(seen),
-                     correct.item<double>() / double(seen), lr, double(seen) / elapsed,
-                     elapsed / double(step) * double(steps - step)};
+      StepProgress p;
+      p.epoch = epoch;
+      p.epochs = options_.epochs;
+      p.step = step;
+      p.steps = steps;
+      p.loss = loss_sum.item<double>() / double(seen);
+      p.accuracy = correct.item<double>() / double(seen);
+      p.lr = lr;
+      p.images_per_second = double(seen) / elapsed;
+      p.eta_seconds = elapsed / double(step) * double(steps - step);
       if (!std::isfinite(p.loss))
-        throw std::runtime_error(str_cat("training diverged at epoch ", epoch, " step ", step, ": the loss is ",
-                                         p.loss, "; lower --lr"));
-      callbacks.on_step(p);
+        throw TrainingError(str_cat("training diverged at epoch ", epoch, " step ", step, ": the loss is ", p.loss,
+                                    "; lower --lr"));
+      callbacks.on_progress(p);
     }
   }
   EpochRecord rec;
@@ -165,47 +180,45 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
   rec.train_loss = loss_sum.item<double>() / double(seen);
   rec.train_accuracy = correct.item<double>() / double(seen);
   if (!std::isfinite(rec.train_loss))
-    throw std::runtime_error(str_cat("training diverged in epoch ", epoch, ": the loss is ", rec.train_loss,
-                                     "; lower --lr"));
+    throw TrainingError(str_cat("training diverged in epoch ", epoch, ": the loss is ", rec.train_loss,
+                                "; lower --lr"));
   rec.lr = lr;
   const double train_seconds = since(t0);
   rec.images_per_second = double(seen) / train_seconds;
   rec.data_wait_seconds = train.wait_seconds();
-  rec.trainable_parameters = trainable;
+  rec.trainable_parameters = phase.trainable;
   rec.seconds = train_seconds;
   return rec;
 }
 
-void Trainer::fit(data::BatchSource& train, data::BatchSource* val, RunFiles& files, const TrainCallbacks& callbacks) {
-  const fs::path dir(files.dir);
-  fs::create_directories(dir / "checkpoints");
-  const std::string metrics_path = (dir / "metrics.jsonl").string();
-  for (int epoch = start_epoch_ + 1; epoch <= options_.epochs; ++epoch) {
+std::vector<EpochRecord> Trainer::fit(data::BatchSource& train, data::BatchSource* val, EpochStore* store,
+                                      const TrainCallbacks& callbacks) {
+  std::vector<EpochRecord> records;
+  for (int epoch = state_.epoch + 1; epoch <= options_.epochs; ++epoch) {
     const auto t0 = Clock::now();
     EpochRecord rec = train_epoch(train, epoch, callbacks);
     if (val) {
-      auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return forward(x); }, *val, device_);
+      auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return forward(x); }, *val, device_,
+                              with_phase(callbacks.on_progress, "validate"));
       rec.val_loss = m.loss;
       rec.val_accuracy = m.accuracy;
     }
     rec.seconds = since(t0);
     // best = highest validation accuracy (the latest epoch without validation data)
     const double score = rec.val_accuracy.value_or(0.0);
-    const bool improved = !val || score > best_val_accuracy_;
+    const bool improved = !val || score > state_.best_val_accuracy;
+    state_.epoch = epoch;
     if (improved) {
-      best_val_accuracy_ = val ? score : -1;
-      best_epoch_ = epoch;
+      state_.best_val_accuracy = val ? score : -1;
+      state_.best_epoch = epoch;
+      keep_best();
     }
-    files.meta["epoch"] = epoch;
-    files.meta["best_epoch"] = best_epoch_;
-    files.meta["best_val_accuracy"] = best_val_accuracy_;
-    // Checkpoint before the metrics line: a crash in between leaves a line resume() trims.
-    save_checkpoint((dir / "checkpoints" / "last.pt").string(), *model_, optimizer_.get(), files.meta);
-    if (improved) save_checkpoint((dir / "checkpoints" / "best.pt").string(), *model_, optimizer_.get(), files.meta);
-    append_line(metrics_path, rec.to_json().dump());
-    start_epoch_ = epoch;
+    if (store) store->save_epoch(rec, state_, *model_, optimizer_.get(), improved);
+    records.push_back(rec);
     if (callbacks.on_epoch) callbacks.on_epoch(rec);
   }
+  if (state_.best_epoch != state_.epoch && !best_.empty()) restore_best();
+  return records;
 }
 
 }  // namespace tlab::train

@@ -1,6 +1,7 @@
 #pragma once
-// The training loop: epochs of optimizer steps with a per-step LR schedule, validation after each
-// epoch, atomic last/best checkpoints and one metrics.jsonl record per epoch.
+// The training loop: epochs of optimizer steps with a per-step LR schedule and validation after
+// each epoch. It writes no files: each finished epoch goes to an EpochStore (the run directory,
+// train/run_dir.h), or nowhere, and the best weights are kept in memory.
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
 #include "tlab/models/model.h"
 #include "tlab/train/optim.h"
@@ -15,13 +17,17 @@
 namespace tlab::train {
 
 struct TrainOptions {
-  int epochs = 10;               // full passes over the training set
+  int epochs = 10;               // full passes over the training set, > 0
   OptimizerOptions optimizer;    // optimizer and peak LR
   ScheduleOptions schedule;      // LR schedule over all steps
   double label_smoothing = 0.0;  // cross-entropy label smoothing in [0, 1)
   uint64_t seed = 0;             // torch RNG is reseeded with seed + epoch at each epoch start
   int progress_every = 10;       // steps between progress callbacks (each one syncs the device)
 };
+
+// Throws UsageError naming the flag for impossible values (the optimizer's and schedule's too).
+// A Trainer takes its options as valid: train::validate(RunOptions) checks them once per run.
+void validate(const TrainOptions& options);
 
 // Parameters that share a learning rate (discriminative fine-tuning: a lower one for the backbone).
 struct ParamGroup {
@@ -32,37 +38,50 @@ struct ParamGroup {
   int frozen_epochs = 0;
 };
 
-struct StepProgress {
-  int epoch = 0, epochs = 0;      // 1-based epoch
-  int64_t step = 0, steps = 0;    // 1-based step within the epoch
-  double loss = 0, accuracy = 0;  // running means over the epoch so far
-  double lr = 0;
-  double images_per_second = 0;
-  double eta_seconds = 0;         // to the end of this epoch's training steps
-};
+// Training steps are reported as tlab::Progress with phase "train" (core/progress.h).
+using StepProgress = Progress;
 
+// One epoch's record: a line of the run's metrics (train/run_dir.h), the same shape for every
+// strategy. A linear probe's single "epoch" is its fit.
 struct EpochRecord {
   int epoch = 0;
   double train_loss = 0, train_accuracy = 0;
-  std::optional<double> val_loss, val_accuracy;
-  double lr = 0;                 // LR of the epoch's last step
-  double seconds = 0;            // wall time of the epoch, validation included
-  double images_per_second = 0;  // training images / training seconds
-  double data_wait_seconds = 0;  // time the training step waited for the loader
+  std::optional<double> val_loss, val_accuracy;  // none without validation data
+  std::optional<double> lr;          // LR of the epoch's last step; none for a fit without one (the linear probe)
+  double seconds = 0;                // wall time of the epoch, validation included
+  double images_per_second = 0;      // training images / training seconds
+  double data_wait_seconds = 0;      // time the training step waited for the loader
   int64_t trainable_parameters = 0;  // parameters that received gradients this epoch
+  nlohmann::json details = nlohmann::json::object();  // a strategy's own figures (the probe's fit), recorded as is
   nlohmann::json to_json() const;
 };
 
 struct TrainCallbacks {
-  std::function<void(const StepProgress&)> on_step;  // every progress_every steps and at epoch end
-  std::function<void(const EpochRecord&)> on_epoch;  // after the epoch's checkpoint is written
+  ProgressCallback on_progress;  // training: every progress_every steps and at epoch end; the run's other
+                                 // long phases (features, evaluation, a teacher's outputs, a fit) as they go
+  std::function<void(const EpochRecord&)> on_epoch;  // after the epoch is stored
 };
 
-// Where and what the trainer writes; `meta` goes into every checkpoint (model name/options,
-// input spec, classes, config) and gains "epoch", "best_epoch", "best_val_accuracy".
-struct RunFiles {
-  std::string dir;      // RUN_DIR; checkpoints/ and metrics.jsonl go here
-  nlohmann::json meta;  // see above
+// The trainer's position: stored with every epoch's checkpoint, restored on resume.
+struct TrainerState {
+  int epoch = 0;                  // epochs completed
+  int best_epoch = 0;             // epoch of the best weights so far; 0: none yet
+  double best_val_accuracy = -1;  // their validation accuracy; -1 without validation data
+};
+
+// Where a trainer hands each epoch it completes; the run directory is one (train/run_dir.h).
+class EpochStore {
+ public:
+  virtual ~EpochStore() = default;
+  // After epoch state.epoch: its record and the model (+ optimizer, may be null) at its end;
+  // `best`: these are the best weights so far.
+  virtual void save_epoch(const EpochRecord& record, const TrainerState& state, const torch::nn::Module& model,
+                          const torch::optim::Optimizer* optimizer, bool best) = 0;
+  // Resuming: loads the last stored epoch's model and optimizer, forgets the records of later
+  // epochs (an interrupted run's), and returns its state.
+  virtual TrainerState load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer) = 0;
+  // Loads the best stored epoch's weights into `model`.
+  virtual void load_best(torch::nn::Module& model) = 0;
 };
 
 class Trainer {
@@ -70,9 +89,12 @@ class Trainer {
   // `groups` empty: one group of the model's parameters that require a gradient.
   Trainer(models::ModelPtr model, TrainOptions options, torch::Device device, std::vector<ParamGroup> groups = {});
 
-  // Trains epochs [start_epoch + 1, options.epochs]; start_epoch > 0 after resume().
-  // `val` may be null (then best.pt follows last.pt).
-  void fit(data::BatchSource& train, data::BatchSource* val, RunFiles& files, const TrainCallbacks& callbacks = {});
+  // Trains epochs [state().epoch + 1, options.epochs], validating on `val` after each (may be null)
+  // and handing each epoch to `store` (may be null: nothing is written). Ends with the best epoch's
+  // weights in the model: the highest validation accuracy, the last epoch without validation data.
+  // Returns the records of the epochs it trained.
+  std::vector<EpochRecord> fit(data::BatchSource& train, data::BatchSource* val, EpochStore* store,
+                               const TrainCallbacks& callbacks = {});
 
   // What a step runs on a batch's inputs (default: the model's forward). Training a head on
   // cached backbone features sets the head's forward here; checkpoints still hold the whole model.
@@ -80,20 +102,31 @@ class Trainer {
 
   // Distillation: `teacher` gives a batch's teacher logits (its inputs `x` already on the device);
   // the loss becomes distillation_loss(logits, teacher logits, the usual loss, temperature, alpha)
-  // (train/distill.h). Throws std::invalid_argument for T <= 0 or alpha outside [0, 1].
+  // (train/distill.h), with T > 0 and alpha in [0, 1] as validate(RunOptions) checks.
   using TeacherLogits = std::function<torch::Tensor(const data::Batch& batch, const torch::Tensor& x)>;
   void set_teacher(TeacherLogits teacher, double temperature, double alpha);
 
-  // Restores model, optimizer and progress from RUN_DIR/checkpoints/last.pt and trims
-  // metrics.jsonl to the epochs it covers. Returns the restored meta.
-  nlohmann::json resume(const std::string& run_dir);
+  // Continues from the store's last epoch: model, optimizer and state, and its best weights.
+  void resume(EpochStore& store);
 
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
-  int completed_epochs() const { return start_epoch_; }
+  const TrainerState& state() const { return state_; }
 
  private:
+  // Which groups train in an epoch, and the LR schedule's phase: epochs [start, end) between the
+  // groups' boundaries (frozen_epochs), so that unfreezing starts a new warm-up.
+  struct Phase {
+    int start, end;
+    int64_t trainable;  // parameters that train
+  };
+  Phase start_groups(int epoch);  // sets requires_grad by group for `epoch`
+  // The step's loss: cross-entropy (soft targets after MixUp/CutMix), plus distillation's term.
+  torch::Tensor loss(const data::Batch& batch, const torch::Tensor& logits, const torch::Tensor& x,
+                     const torch::Tensor& y);
   EpochRecord train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks);
   torch::Tensor forward(const torch::Tensor& x) { return forward_ ? forward_(x) : model_->forward(x); }
+  void keep_best();     // copies the model's weights into best_
+  void restore_best();  // copies best_ back into the model
 
   models::ModelPtr model_;
   TrainOptions options_;
@@ -104,9 +137,8 @@ class Trainer {
   std::function<torch::Tensor(torch::Tensor)> forward_;
   TeacherLogits teacher_;
   double temperature_ = 1, alpha_ = 0;
-  int start_epoch_ = 0;
-  int best_epoch_ = 0;
-  double best_val_accuracy_ = -1;
+  TrainerState state_;
+  std::vector<torch::Tensor> best_;  // parameters and buffers of the best epoch, in named order
 };
 
 }  // namespace tlab::train

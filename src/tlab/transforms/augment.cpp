@@ -545,14 +545,14 @@ Augmentation Augmentation::from_flag(const std::string& value) {
   try {
     config = json::parse(in);
   } catch (const json::exception& e) {
-    throw std::invalid_argument(str_cat("augmentation file '", value, "': not valid JSON (", e.what(),
+    throw UsageError(str_cat("augmentation file '", value, "': not valid JSON (", e.what(),
                                         "); expected the JSON form of docs/AUGMENTATION.md or a preset (", kPresetNames,
                                         ")"));
   }
   try {
     return from_json(config);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(str_cat("augmentation file '", value, "': ", e.what()));
+    throw UsageError(str_cat("augmentation file '", value, "': ", e.what()));
   }
 }
 

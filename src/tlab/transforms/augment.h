@@ -1,6 +1,6 @@
 #pragma once
 // Training-time augmentation: small seeded steps, composed in a pipeline built from JSON or a
-// named preset (--augment none|light|keras|strong|FILE.json), recorded in config.json.
+// named preset (--augment none|light|keras|strong|FILE.json), recorded in the run's config.
 // Every op and key is documented in docs/AUGMENTATION.md.
 //
 // A pipeline turns a decoded image (uint8 H x W x C, C = 1 or 3, RGB) into one normalised
@@ -81,14 +81,14 @@ class SampleOp {
 class Augmentation {
  public:
   Augmentation() = default;  // no augmentation ("none")
-  // The JSON form above; throws std::invalid_argument naming the bad op, key or value.
+  // The JSON form above; throws UsageError naming the bad op, key or value.
   static Augmentation from_json(const nlohmann::json& config);
   // none | light | keras | strong (docs/AUGMENTATION.md lists what each expands to).
   static Augmentation preset(const std::string& name);
   // --augment's value: a preset name, or a path to a .json file holding the JSON form.
   static Augmentation from_flag(const std::string& value);
 
-  nlohmann::json to_json() const;  // the full form, every key resolved (config.json records it)
+  nlohmann::json to_json() const;  // the full form, every key resolved (the run's config records it)
   bool empty() const { return image_ops_.empty() && sample_ops_.empty() && !mix_.enabled(); }
   const MixOptions& mix() const { return mix_; }
 
@@ -134,7 +134,7 @@ cv::Matx33d keras_transform_matrix(const KerasTransform& t, int height, int widt
 
 // Border handling of the keras op (and random_crop): "nearest" (a a a | a b c d | d d d),
 // "constant" (cval), "reflect" (d c b a | a b c d | d c b a) and "wrap" (a b c d | a b c d).
-// Returns the OpenCV border type; throws std::invalid_argument naming `where` for other names.
+// Returns the OpenCV border type; throws UsageError naming `where` for other names.
 int keras_border_mode(const std::string& fill_mode, const std::string& where = "fill_mode");
 
 // Applies `t` to a uint8 H x W x C image: one cv::warpAffine (bilinear, WARP_INVERSE_MAP) with

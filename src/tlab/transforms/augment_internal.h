@@ -45,7 +45,7 @@ inline double round_half_even(double v) { return std::nearbyint(v); }
 
 // ---- JSON readers. `op` names the op in messages ("augment op 'keras': ..."). ----
 
-// Throws std::invalid_argument for a key of `j` not in `allowed`, listing the allowed ones.
+// Throws UsageError for a key of `j` not in `allowed`, listing the allowed ones.
 void check_keys(const nlohmann::json& j, const std::string& op, std::initializer_list<const char*> allowed);
 double get_number(const nlohmann::json& j, const std::string& op, const char* key, double def);
 int get_int(const nlohmann::json& j, const std::string& op, const char* key, int def);

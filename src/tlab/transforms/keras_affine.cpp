@@ -36,7 +36,7 @@ int keras_border_mode(const std::string& fill_mode, const std::string& where) {
   if (fill_mode == "constant") return cv::BORDER_CONSTANT;
   if (fill_mode == "reflect") return cv::BORDER_REFLECT;  // scipy's reflect: d c b a | a b c d | d c b a
   if (fill_mode == "wrap") return cv::BORDER_WRAP;
-  throw std::invalid_argument(str_cat(where, ": expected nearest, constant, reflect or wrap, got '", fill_mode, "'"));
+  throw UsageError(str_cat(where, ": expected nearest, constant, reflect or wrap, got '", fill_mode, "'"));
 }
 
 namespace {

@@ -48,10 +48,10 @@ struct InputSpec {
 nlohmann::json to_json(const InputSpec& spec);
 // Reads what to_json writes. Keys added later (denoise, denoise_size, denoise_strength, and resize,
 // interpolation, bgr, scale before them) may be missing: they take their defaults, so older
-// checkpoints load. Throws std::invalid_argument naming the key for a wrong type or a bad value.
+// checkpoints load. Throws UsageError naming the key for a wrong type or a bad value.
 InputSpec input_spec_from_json(const nlohmann::json& j);
 
-// Throws std::invalid_argument, naming the field, when `spec` is inconsistent (channels not 1 or 3,
+// Throws UsageError, naming the field, when `spec` is inconsistent (channels not 1 or 3,
 // mean/std of the wrong length, an unknown interpolation or denoise method, a bad denoise size...).
 void validate(const InputSpec& spec);
 
@@ -81,7 +81,7 @@ enum class ResampleFilter { kBilinear, kBicubic, kNearest };
 // vertical pass. Nearest (ImagingScaleAffine in Geometry.c): input pixel floor((x + 0.5) * in / out),
 // accumulated in double as Pillow does. Returns the part `crop` of the resized image (the whole of
 // it when `crop` is empty), computing only that part: the same pixels as resizing everything and
-// cropping afterwards. Throws std::invalid_argument for bad arguments.
+// cropping afterwards. Throws UsageError for bad arguments.
 cv::Mat resample(const cv::Mat& image, cv::Size size, ResampleFilter filter, cv::Rect crop = {});
 
 // The shorter side an image needs for `spec` without enlarging: `resize`, else the larger of

@@ -43,9 +43,9 @@ void download_file(const std::string& url, const std::string& path, const Downlo
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   const std::string part = path + ".part";
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(part.c_str(), "wb"), &std::fclose);
-  if (!file) throw std::runtime_error(str_cat("cannot write '", part, "'"));
+  if (!file) throw IoError(str_cat("cannot write '", part, "'"));
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
-  if (!curl) throw std::runtime_error("libcurl could not be initialised");
+  if (!curl) throw IoError("libcurl could not be initialised");
   Transfer transfer{file.get(), &progress};
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -64,7 +64,7 @@ void download_file(const std::string& url, const std::string& path, const Downlo
   if (rc != CURLE_OK || !flushed) {
     std::error_code ignored;
     fs::remove(part, ignored);
-    throw std::runtime_error(str_cat("download of ", url, " failed: ",
+    throw IoError(str_cat("download of ", url, " failed: ",
                                      rc != CURLE_OK ? (error[0] ? error : curl_easy_strerror(rc)) : "disk write error"));
   }
   fs::rename(part, target);
@@ -72,7 +72,7 @@ void download_file(const std::string& url, const std::string& path, const Downlo
 
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(str_cat("cannot read '", path, "' to hash it"));
+  if (!in) throw IoError(str_cat("cannot read '", path, "' to hash it"));
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<char> buf(1 << 20);

@@ -10,11 +10,11 @@ namespace tlab::weights {
 using DownloadProgress = std::function<void(uint64_t received, uint64_t total)>;
 
 // Downloads `url` to `path` atomically (a .part file beside it, renamed when complete).
-// Throws std::runtime_error with curl's reason (no network, HTTP status, ...) on failure.
+// Throws IoError with curl's reason (no network, HTTP status, ...) on failure.
 void download_file(const std::string& url, const std::string& path, const DownloadProgress& progress = {},
                    long connect_timeout_seconds = 15);
 
-// Lower-case hex SHA-256 of a file's contents. Throws std::runtime_error when unreadable.
+// Lower-case hex SHA-256 of a file's contents. Throws IoError when unreadable.
 std::string sha256_file(const std::string& path);
 
 }  // namespace tlab::weights

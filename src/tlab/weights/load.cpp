@@ -35,7 +35,7 @@ std::string LoadReport::summary() const {
 
 StateDict read_weights(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(str_cat("weights file '", path, "' does not exist or cannot be read"));
+  if (!in) throw WeightsError(str_cat("weights file '", path, "' does not exist or cannot be read"));
   char head[8] = {};
   in.read(head, 8);
   const auto got = in.gcount();
@@ -88,7 +88,7 @@ LoadReport load_state_dict(torch::nn::Module& model, const StateDict& state, con
       os << "\n  unexpected in the file (" << report.unexpected.size() << "): " << join(report.unexpected);
     if (!report.mismatched.empty())
       os << "\n  shape mismatches (" << report.mismatched.size() << "): " << join(report.mismatched);
-    throw std::runtime_error(os.str());
+    throw WeightsError(os.str());
   }
   torch::NoGradGuard no_grad;
   for (auto& [target, source] : copies) target.copy_(source);

@@ -26,7 +26,7 @@ StateDict read_weights(const std::string& path);
 // Copies `state` into `model`'s parameters and buffers (converting dtype, keeping device).
 // Tensors whose names start with one of `head_prefixes` may be absent or of another shape: they
 // keep the model's initialisation (reported as reinitialized / ignored). Any other missing,
-// unexpected or mismatched tensor throws std::runtime_error listing them all, naming `what`.
+// unexpected or mismatched tensor throws WeightsError listing them all, naming `what`.
 LoadReport load_state_dict(torch::nn::Module& model, const StateDict& state, const std::string& what,
                            const std::vector<std::string>& head_prefixes = {});
 

@@ -77,7 +77,7 @@ class Unpickler {
   }
   void check_graph() const;
   [[noreturn]] void fail(const std::string& msg) const {
-    throw std::runtime_error(str_cat("weights file '", what_, "': malformed pickle at byte ", pos_, ": ", msg));
+    throw WeightsError(str_cat("weights file '", what_, "': malformed pickle at byte ", pos_, ": ", msg));
   }
   void need(size_t n) const {
     if (n > size_ - pos_) fail(str_cat("needs ", n, " more bytes, only ", size_ - pos_, " left (truncated?)"));
@@ -138,7 +138,7 @@ class Unpickler {
   PicklePtr global(const std::string& module, const std::string& name) {
     const std::string full = module + "." + name;
     if (!allowed_global(full))
-      throw std::runtime_error(str_cat("weights file '", what_, "': the pickle references '", full,
+      throw WeightsError(str_cat("weights file '", what_, "': the pickle references '", full,
                                        "', which a state dict never needs; refusing to load it "
                                        "(TransferLab never runs code from weight files)"));
     auto g = make(Kind::kGlobal);
@@ -215,13 +215,13 @@ void Unpickler::check_graph() const {
 }
 
 int64_t as_int(const PicklePtr& v, const char* what, const std::string& file) {
-  if (!v || !v->is(Kind::kInt)) throw std::runtime_error(str_cat("weights file '", file, "': ", what, " is not an integer"));
+  if (!v || !v->is(Kind::kInt)) throw WeightsError(str_cat("weights file '", file, "': ", what, " is not an integer"));
   return v->i;
 }
 
 std::vector<int64_t> as_ints(const PicklePtr& v, const char* what, const std::string& file) {
   if (!v || !(v->is(Kind::kTuple) || v->is(Kind::kList)))
-    throw std::runtime_error(str_cat("weights file '", file, "': ", what, " is not a tuple"));
+    throw WeightsError(str_cat("weights file '", file, "': ", what, " is not a tuple"));
   std::vector<int64_t> out;
   for (const auto& x : v->items) out.push_back(as_int(x, what, file));
   return out;
@@ -487,13 +487,13 @@ PicklePtr Unpickler::run(size_t* end_offset) {
 torch::ScalarType storage_dtype(const std::string& global_name, const std::string& what) {
   auto it = storage_types().find(global_name);
   if (it == storage_types().end())
-    throw std::runtime_error(str_cat("weights file '", what, "': storage type '", global_name, "' is not supported"));
+    throw WeightsError(str_cat("weights file '", what, "': storage type '", global_name, "' is not supported"));
   return it->second;
 }
 
 PicklePtr unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load, const std::string& what,
                    size_t offset, size_t* end_offset) {
-  if (offset > size) throw std::runtime_error(str_cat("weights file '", what, "': pickle offset past the end"));
+  if (offset > size) throw WeightsError(str_cat("weights file '", what, "': pickle offset past the end"));
   Unpickler u(data, size, offset, persistent_load, what);
   return u.run(end_offset);
 }

@@ -36,7 +36,7 @@ struct PickleValue {
 using PersistentLoad = std::function<PicklePtr(const PicklePtr& pid)>;
 
 // Unpickles one pickle starting at data[offset]; sets *end_offset (when given) to the byte after
-// its STOP. `what` names the file in messages. Throws std::runtime_error for malformed input or a
+// its STOP. `what` names the file in messages. Throws WeightsError for malformed input or a
 // forbidden global, and for what no state dict holds: reference cycles, containers nested more
 // than 1000 deep, more than 20 million objects.
 // Rebuilt tensors are independent contiguous copies of their storage's elements, except where a

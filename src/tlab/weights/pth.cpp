@@ -28,10 +28,10 @@ struct StorageRef {
 StorageRef parse_pid(const PicklePtr& pid, const std::string& what, size_t min_items) {
   if (!pid || !pid->is(Kind::kTuple) || pid->items.size() < min_items || !pid->items[0]->is(Kind::kString) ||
       pid->items[0]->s != "storage")
-    throw std::runtime_error(str_cat("weights file '", what, "': unexpected persistent id (not a storage)"));
+    throw WeightsError(str_cat("weights file '", what, "': unexpected persistent id (not a storage)"));
   const auto& it = pid->items;
   if (!it[1]->is(Kind::kGlobal) || !it[2]->is(Kind::kString) || !it[4]->is(Kind::kInt) || it[4]->i < 0)
-    throw std::runtime_error(str_cat("weights file '", what, "': malformed storage reference"));
+    throw WeightsError(str_cat("weights file '", what, "': malformed storage reference"));
   return {it[2]->s, storage_dtype(it[1]->s, what), it[4]->i};
 }
 
@@ -46,7 +46,7 @@ PicklePtr storage_value(torch::Tensor data, torch::ScalarType dtype) {
 torch::Tensor tensor_from_bytes(const void* src, size_t available, const StorageRef& ref, const std::string& what) {
   const size_t elem = c10::elementSize(ref.dtype);
   if (uint64_t(ref.numel) > available / elem)
-    throw std::runtime_error(str_cat("weights file '", what, "': storage '", ref.key, "' should hold ", ref.numel,
+    throw WeightsError(str_cat("weights file '", what, "': storage '", ref.key, "' should hold ", ref.numel,
                                      " elements but has ", available, " bytes (truncated?)"));
   auto t = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
   if (ref.numel > 0) std::memcpy(t.data_ptr(), src, size_t(ref.numel) * elem);
@@ -103,7 +103,7 @@ class ZipArchive {
   };
 
   [[noreturn]] void fail(const std::string& msg) const {
-    throw std::runtime_error(str_cat("weights file '", what_, "' is not a readable zip archive: ", msg));
+    throw WeightsError(str_cat("weights file '", what_, "' is not a readable zip archive: ", msg));
   }
   uint64_t size() const { return bytes_.size(); }
   // Little-endian fields; callers check that [pos, pos + n) lies inside the buffer.
@@ -229,15 +229,15 @@ class ZipArchive {
 PicklePtr read_zip(const std::string& bytes, const std::string& what) {
   const ZipArchive zip(bytes, what);
   if (zip.has("constants.pkl"))
-    throw std::runtime_error(str_cat("weights file '", what,
+    throw WeightsError(str_cat("weights file '", what,
                                      "' is a TorchScript module, not a state dict (use it as a TorchScript backbone)"));
   if (!zip.has("data.pkl"))
-    throw std::runtime_error(str_cat("weights file '", what, "' is a zip archive without data.pkl, not a torch.save file"));
+    throw WeightsError(str_cat("weights file '", what, "' is a zip archive without data.pkl, not a torch.save file"));
   std::string scratch;
   if (zip.has("byteorder")) {
     const std::string order(zip.record("byteorder", scratch));
     if (order != "little")
-      throw std::runtime_error(str_cat("weights file '", what, "' was saved with byte order '", order.substr(0, 16),
+      throw WeightsError(str_cat("weights file '", what, "' was saved with byte order '", order.substr(0, 16),
                                        "'; only little-endian files are supported"));
   }
   const std::string pkl(zip.record("data.pkl", scratch));
@@ -246,7 +246,7 @@ PicklePtr read_zip(const std::string& bytes, const std::string& what) {
     const StorageRef ref = parse_pid(pid, what, 5);
     if (auto it = storages.find(ref.key); it != storages.end()) return it->second;
     const std::string record = "data/" + ref.key;
-    if (!zip.has(record)) throw std::runtime_error(str_cat("weights file '", what, "' lacks the record '", record, "'"));
+    if (!zip.has(record)) throw WeightsError(str_cat("weights file '", what, "' lacks the record '", record, "'"));
     std::string buffer;
     const std::string_view data = zip.record(record, buffer);
     auto value = storage_value(tensor_from_bytes(data.data(), data.size(), ref, what), ref.dtype);
@@ -267,7 +267,7 @@ PicklePtr read_legacy(const std::string& bytes, const std::string& what) {
   if (sys_info && sys_info->is(Kind::kDict))
     for (const auto& [k, v] : sys_info->dict)
       if (k->is(Kind::kString) && k->s == "little_endian" && v->is(Kind::kBool) && !v->b)
-        throw std::runtime_error(str_cat("weights file '", what, "' is big-endian; only little-endian is supported"));
+        throw WeightsError(str_cat("weights file '", what, "' is big-endian; only little-endian is supported"));
   const size_t object_start = pos;
 
   // Pass 1: find the storages (placeholders, no data yet) and where the object pickle ends.
@@ -279,18 +279,18 @@ PicklePtr read_legacy(const std::string& bytes, const std::string& what) {
   };
   unpickle(data, size, collect, what, object_start, &pos);
   auto keys = unpickle(data, size, nullptr, what, pos, &pos);
-  if (!keys || !keys->is(Kind::kList)) throw std::runtime_error(str_cat("weights file '", what, "': no storage key list"));
+  if (!keys || !keys->is(Kind::kList)) throw WeightsError(str_cat("weights file '", what, "': no storage key list"));
   std::map<std::string, torch::Tensor> storage_data;
   for (const auto& k : keys->items) {
     if (!k->is(Kind::kString) || !refs.count(k->s))
-      throw std::runtime_error(str_cat("weights file '", what, "': unknown storage key in the key list"));
+      throw WeightsError(str_cat("weights file '", what, "': unknown storage key in the key list"));
     const StorageRef& ref = refs.at(k->s);
-    if (size - pos < 8) throw std::runtime_error(str_cat("weights file '", what, "' is truncated in its storages"));
+    if (size - pos < 8) throw WeightsError(str_cat("weights file '", what, "' is truncated in its storages"));
     int64_t numel = 0;
     std::memcpy(&numel, data + pos, 8);
     pos += 8;
     if (numel != ref.numel)
-      throw std::runtime_error(str_cat("weights file '", what, "': storage '", ref.key, "' has ", numel,
+      throw WeightsError(str_cat("weights file '", what, "': storage '", ref.key, "' has ", numel,
                                        " elements, its reference says ", ref.numel));
     storage_data[ref.key] = tensor_from_bytes(data + pos, size - pos, ref, what);
     pos += size_t(numel) * c10::elementSize(ref.dtype);
@@ -300,14 +300,14 @@ PicklePtr read_legacy(const std::string& bytes, const std::string& what) {
     StorageRef ref = parse_pid(pid, what, 6);
     auto it = storage_data.find(ref.key);
     if (it == storage_data.end())
-      throw std::runtime_error(str_cat("weights file '", what, "': storage '", ref.key, "' has no data"));
+      throw WeightsError(str_cat("weights file '", what, "': storage '", ref.key, "' has no data"));
     torch::Tensor t = it->second;
     const PicklePtr& view = pid->items[5];
     if (view && view->is(Kind::kTuple) && view->items.size() == 3 && view->items[1]->is(Kind::kInt) &&
         view->items[2]->is(Kind::kInt)) {
       const int64_t off = view->items[1]->i, n = view->items[2]->i;
       if (off < 0 || n < 0 || off > t.numel() || n > t.numel() - off)
-        throw std::runtime_error(str_cat("weights file '", what, "': storage view out of range"));
+        throw WeightsError(str_cat("weights file '", what, "': storage view out of range"));
       t = t.narrow(0, off, n);
     }
     return storage_value(t, ref.dtype);
@@ -318,10 +318,10 @@ PicklePtr read_legacy(const std::string& bytes, const std::string& what) {
 }  // namespace
 
 PicklePtr read_torch_bytes(const std::string& bytes, const std::string& what) {
-  if (bytes.empty()) throw std::runtime_error(str_cat("weights file '", what, "' is empty"));
+  if (bytes.empty()) throw WeightsError(str_cat("weights file '", what, "' is empty"));
   if (bytes.compare(0, kLegacyMagic.size(), kLegacyMagic) == 0) return read_legacy(bytes, what);
   if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0)
-    throw std::runtime_error(str_cat("weights file '", what,
+    throw WeightsError(str_cat("weights file '", what,
                                      "' is not a PyTorch weights file (expected the zip archive written by torch.save, "
                                      "or its legacy format)"));
   return read_zip(bytes, what);
@@ -329,7 +329,7 @@ PicklePtr read_torch_bytes(const std::string& bytes, const std::string& what) {
 
 PicklePtr read_torch_file(const std::string& path) {
   if (!std::filesystem::is_regular_file(path))
-    throw std::runtime_error(str_cat("weights file '", path, "' does not exist"));
+    throw WeightsError(str_cat("weights file '", path, "' does not exist"));
   return read_torch_bytes(read_file(path), path);
 }
 
@@ -340,15 +340,15 @@ StateDict state_dict_from(const PicklePtr& root, const std::string& what) {
       for (const auto& [k, v] : root->dict)
         if (dict == root && k->is(Kind::kString) && k->s == wrapper && v->is(Kind::kDict)) dict = v;
   if (!dict || !dict->is(Kind::kDict))
-    throw std::runtime_error(str_cat("weights file '", what, "' does not hold a state dict (a name -> tensor mapping)"));
+    throw WeightsError(str_cat("weights file '", what, "' does not hold a state dict (a name -> tensor mapping)"));
   StateDict out;
   for (const auto& [k, v] : dict->dict) {
     if (!k->is(Kind::kString) || !v->is(Kind::kTensor))
-      throw std::runtime_error(str_cat("weights file '", what, "': entry '", k->is(Kind::kString) ? k->s : "?",
+      throw WeightsError(str_cat("weights file '", what, "': entry '", k->is(Kind::kString) ? k->s : "?",
                                        "' is not a named tensor; this is not a state dict"));
     out.emplace_back(k->s, v->tensor);
   }
-  if (out.empty()) throw std::runtime_error(str_cat("weights file '", what, "' holds an empty state dict"));
+  if (out.empty()) throw WeightsError(str_cat("weights file '", what, "' holds an empty state dict"));
   return out;
 }
 

@@ -13,7 +13,7 @@ namespace tlab::weights {
 // Parameter / buffer name -> tensor, in file order.
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// The unpickled root object of a torch.save file. Throws std::runtime_error naming the file when
+// The unpickled root object of a torch.save file. Throws WeightsError naming the file when
 // it is empty, not a torch.save file, truncated, a TorchScript archive, or names a forbidden global.
 PicklePtr read_torch_file(const std::string& path);
 

@@ -76,7 +76,7 @@ namespace {
 void check_hash(const std::string& path, const KnownWeights& w) {
   const std::string actual = sha256_file(path);
   if (actual.compare(0, w.sha256_prefix.size(), w.sha256_prefix) != 0)
-    throw std::runtime_error(str_cat("weights file '", path, "' has SHA-256 ", actual, ", expected one starting with ",
+    throw WeightsError(str_cat("weights file '", path, "' has SHA-256 ", actual, ", expected one starting with ",
                                      w.sha256_prefix, " (", w.file, " from ", w.url,
                                      "); the file is corrupt or not the official one: delete it and try again"));
 }
@@ -93,10 +93,10 @@ std::string resolve_weights(const std::string& arch, const std::string& weights,
       std::string tags;
       for (const auto& w : known_weights())
         if (w.arch == arch) tags += (tags.empty() ? "" : ", ") + w.tag;
-      throw std::invalid_argument(str_cat("--weights ", weights, ": no such weights for ", arch, "; known: ",
+      throw UsageError(str_cat("--weights ", weights, ": no such weights for ", arch, "; known: ",
                                           tags.empty() ? "none (pass a .pth or .safetensors file)" : tags));
     }
-    throw std::runtime_error(str_cat("--weights: file '", weights, "' does not exist"));
+    throw WeightsError(str_cat("--weights: file '", weights, "' does not exist"));
   }
   return resolve_known(*known, options);
 }
@@ -121,7 +121,7 @@ std::string resolve_known(const KnownWeights& known, const ResolveOptions& optio
       reason = e.what();
     }
   }
-  throw std::runtime_error(str_cat("the ", known.tag, " weights for ", known.arch, " are not in the cache and could not ",
+  throw IoError(str_cat("the ", known.tag, " weights for ", known.arch, " are not in the cache and could not ",
                                    "be downloaded (", reason, "). Download ", known.url, " and put it at ", path,
                                    " (the cache is $TLAB_HOME or ~/.cache/tlab), or pass --weights FILE"));
 }

@@ -38,7 +38,7 @@ struct ResolveOptions {
 
 // Turns --weights into a file path: "imagenet" (or another tag) -> the cached official file,
 // downloaded and hash-checked when missing; anything else is taken as a file path and must exist.
-// Throws std::runtime_error saying which file to download, from where, and where to put it, when
+// Throws IoError (WeightsError for a wrong hash) saying which file to download, from where, and where to put it, when
 // the file is missing and cannot be downloaded, or when its hash is wrong.
 std::string resolve_weights(const std::string& arch, const std::string& weights, const ResolveOptions& options = {});
 

@@ -19,7 +19,7 @@ torch::ScalarType dtype_of(const std::string& name, const std::string& what, con
       {"U8", torch::kUInt8},    {"BOOL", torch::kBool}};
   auto it = types.find(name);
   if (it == types.end())
-    throw std::runtime_error(str_cat("safetensors file '", what, "': tensor '", tensor, "' has unsupported dtype '",
+    throw WeightsError(str_cat("safetensors file '", what, "': tensor '", tensor, "' has unsupported dtype '",
                                      name, "'"));
   return it->second;
 }
@@ -27,7 +27,7 @@ torch::ScalarType dtype_of(const std::string& name, const std::string& what, con
 }  // namespace
 
 StateDict parse_safetensors(const std::string& bytes, const std::string& what) {
-  auto fail = [&](const std::string& msg) { return std::runtime_error(str_cat("safetensors file '", what, "': ", msg)); };
+  auto fail = [&](const std::string& msg) { return WeightsError(str_cat("safetensors file '", what, "': ", msg)); };
   if (bytes.size() < 8) throw fail(str_cat("only ", bytes.size(), " bytes; too short for the header length"));
   uint64_t header_len = 0;
   for (int k = 7; k >= 0; --k) header_len = (header_len << 8) | uint8_t(bytes[size_t(k)]);
@@ -81,7 +81,7 @@ StateDict parse_safetensors(const std::string& bytes, const std::string& what) {
 
 StateDict read_safetensors(const std::string& path) {
   if (!std::filesystem::is_regular_file(path))
-    throw std::runtime_error(str_cat("safetensors file '", path, "' does not exist"));
+    throw WeightsError(str_cat("safetensors file '", path, "' does not exist"));
   return parse_safetensors(read_file(path), path);
 }
 

@@ -7,7 +7,7 @@
 
 namespace tlab::weights {
 
-// Supports F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL. Throws std::runtime_error naming
+// Supports F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL. Throws WeightsError naming
 // the file for a truncated file, a bad header, unknown dtypes, or offsets outside the data.
 StateDict read_safetensors(const std::string& path);
 StateDict parse_safetensors(const std::string& bytes, const std::string& what);

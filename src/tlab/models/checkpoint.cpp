@@ -1,11 +1,11 @@
-#include "tlab/train/checkpoint.h"
+#include "tlab/models/checkpoint.h"
 
 #include <filesystem>
 
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 
-namespace tlab::train {
+namespace tlab::models {
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const torch::optim::Optimizer* optimizer, const nlohmann::json& meta) {
@@ -30,7 +30,7 @@ torch::serialize::InputArchive open_archive(const std::string& path, const torch
   try {
     archive.load_from(path, device);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(str_cat("checkpoint '", path, "' is not a TransferLab checkpoint (", e.what_without_backtrace(), ")"));
+    throw WeightsError(str_cat("checkpoint '", path, "' is not a TransferLab checkpoint (", e.what_without_backtrace(), ")"));
   }
   return archive;
 }
@@ -38,8 +38,10 @@ torch::serialize::InputArchive open_archive(const std::string& path, const torch
 nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::string& path) {
   c10::IValue value;
   if (!archive.try_read("meta", value) || !value.isString())
-    throw std::runtime_error(str_cat("checkpoint '", path, "' has no TransferLab meta record"));
-  return nlohmann::json::parse(value.toStringRef());
+    throw WeightsError(str_cat("checkpoint '", path, "' has no TransferLab meta record"));
+  auto meta = nlohmann::json::parse(value.toStringRef(), nullptr, /*allow_exceptions=*/false);
+  TLAB_CHECK_WEIGHTS(meta.is_object(), "checkpoint '", path, "': its meta record is not a JSON object");
+  return meta;
 }
 
 }  // namespace
@@ -59,9 +61,9 @@ void read_module(torch::serialize::InputArchive& archive, torch::nn::Module& mod
   auto read_tensor = [&](const std::string& name, torch::Tensor& target, bool is_buffer) {
     torch::Tensor stored;
     if (!archive.try_read(name, stored, is_buffer))
-      throw std::runtime_error(str_cat("checkpoint '", path, "' lacks '", prefix, name, "'"));
+      throw WeightsError(str_cat("checkpoint '", path, "' lacks '", prefix, name, "'"));
     if (stored.sizes() != target.sizes())
-      throw std::runtime_error(str_cat("checkpoint '", path, "': tensor '", prefix, name, "' has shape ",
+      throw WeightsError(str_cat("checkpoint '", path, "': tensor '", prefix, name, "' has shape ",
                                        stored.sizes(), ", the model expects ", target.sizes()));
     target.copy_(stored);
   };
@@ -70,7 +72,7 @@ void read_module(torch::serialize::InputArchive& archive, torch::nn::Module& mod
   for (auto& child : module.named_children()) {
     torch::serialize::InputArchive sub;
     if (!archive.try_read(child.key(), sub))
-      throw std::runtime_error(str_cat("checkpoint '", path, "' lacks module '", prefix, child.key(), "'"));
+      throw WeightsError(str_cat("checkpoint '", path, "' lacks module '", prefix, child.key(), "'"));
     read_module(sub, *child.value(), prefix + child.key() + ".", path);
   }
 }
@@ -82,38 +84,53 @@ void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   auto archive = open_archive(path, device);
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive))
-    throw std::runtime_error(str_cat("checkpoint '", path, "' has no model record"));
+    throw WeightsError(str_cat("checkpoint '", path, "' has no model record"));
   model.to(device);
   try {
     read_module(model_archive, model, "", path);
     if (optimizer) {
       torch::serialize::InputArchive optim_archive;
       if (!archive.try_read("optimizer", optim_archive))
-        throw std::runtime_error(str_cat("checkpoint '", path, "' has no optimizer state to resume from"));
+        throw WeightsError(str_cat("checkpoint '", path, "' has no optimizer state to resume from"));
       optimizer->load(optim_archive);
     }
   } catch (const c10::Error& e) {
-    throw std::runtime_error(str_cat("checkpoint '", path, "' does not match the model: ", e.what_without_backtrace()));
+    throw WeightsError(str_cat("checkpoint '", path, "' does not match the model: ", e.what_without_backtrace()));
   }
 }
 
-models::ModelPtr load_model_from_checkpoint(const std::string& path, const torch::Device& device,
-                                            nlohmann::json* meta_out) {
+nlohmann::json to_json(const ModelOptions& o) {
+  return {{"num_classes", o.num_classes},
+          {"in_channels", o.in_channels},
+          {"height", o.height},
+          {"width", o.width},
+          {"head", o.head ? o.head->str() : std::string()}};
+}
+
+ModelOptions model_options_from_json(const nlohmann::json& j, const std::string& file) {
+  ModelOptions o;
+  try {
+    o.num_classes = j.at("num_classes");
+    o.in_channels = j.at("in_channels");
+    o.height = j.at("height");
+    o.width = j.at("width");
+    const std::string head = j.value("head", std::string());
+    if (!head.empty()) o.head = HeadOptions::parse(head);
+  } catch (const nlohmann::json::exception& e) {
+    throw WeightsError(str_cat("checkpoint '", file, "': bad model_options in its meta record (", e.what(), ")"));
+  }
+  return o;
+}
+
+ModelPtr load_model_from_checkpoint(const std::string& path, const torch::Device& device, nlohmann::json* meta_out) {
   const nlohmann::json meta = read_checkpoint_meta(path);
-  TLAB_CHECK(meta.contains("model") && meta.contains("model_options"), "checkpoint '", path,
-             "' meta lacks the model name/options");
-  const auto& mo = meta.at("model_options");
-  models::ModelOptions options;
-  options.num_classes = mo.at("num_classes");
-  options.in_channels = mo.at("in_channels");
-  options.height = mo.at("height");
-  options.width = mo.at("width");
-  options.head = mo.value("head", std::string());
-  auto model = models::create_model(meta.at("model").get<std::string>(), options);
+  TLAB_CHECK_WEIGHTS(meta.contains("model") && meta.contains("model_options") && meta.at("model").is_string(),
+                     "checkpoint '", path, "' meta lacks the model name/options");
+  auto model = create_model(meta.at("model").get<std::string>(), model_options_from_json(meta.at("model_options"), path));
   load_checkpoint(path, *model, nullptr, device);
-  models::prepare_for_inference(*model);
+  prepare_for_inference(*model);
   if (meta_out) *meta_out = meta;
   return model;
 }
 
-}  // namespace tlab::train
+}  // namespace tlab::models

@@ -1,0 +1,44 @@
+// tlab compare: transfer strategies side by side on the same data and split (train::run_comparison).
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "run_flags.h"
+#include "tlab/train/compare.h"
+
+namespace tlab::app {
+namespace {
+
+int run_compare(const train::CompareOptions& c) {
+  const auto rows = train::run_comparison(
+      c,
+      [](const std::string& row, const train::RunOptions& o) {
+        std::printf("\n== %s: %s%s%s, %d epochs -> %s ==\n", row.c_str(), o.model.name.c_str(),
+                    o.model.weights.empty() ? "" : " + ", o.model.weights.c_str(), o.recipe.epochs,
+                    o.system.out.c_str());
+        std::fflush(stdout);
+      },
+      progress_callbacks());
+  std::printf("\n%s\nwrote %s/compare.json\n", train::format_table(rows).c_str(), c.base.system.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_compare(CLI::App& app) {
+  auto c = std::make_shared<train::CompareOptions>();
+  auto* sub = app.add_subcommand("compare", "run transfer strategies on the same data and split; one table");
+  add_run_flags(sub, c->base);
+  sub->get_option("--out")->description("directory for a run per strategy and compare.json")->required();
+  sub->add_option("--strategies", c->strategies,
+                  "comma-separated, in order: linear-probe, feature-extract, fine-tune, scratch, student, distill")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--scratch-model", c->scratch_model, "scratch: the architecture (default: --model)");
+  sub->add_option("--student", c->student, "student and distill: the student architecture")->capture_default_str();
+  sub->add_option("--student-image-size", c->student_image_size, "student and distill: the student's input side")
+      ->capture_default_str();
+  return {sub, [c] { return run_compare(*c); }};
+}
+
+}  // namespace tlab::app

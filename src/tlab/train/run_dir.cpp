@@ -1,0 +1,123 @@
+#include "tlab/train/run_dir.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+#include "tlab/models/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::train {
+namespace {
+
+constexpr const char* kConfig = "config.json";
+constexpr const char* kRecords = "metrics.jsonl";
+constexpr const char* kMetrics = "metrics.json";
+constexpr const char* kClasses = "classes.txt";
+constexpr const char* kBest = "checkpoints/best.pt";
+constexpr const char* kLast = "checkpoints/last.pt";
+
+nlohmann::json read_json_file(const std::string& path) {
+  auto j = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  TLAB_CHECK_DATA(!j.is_discarded(), "'", path, "' is not valid JSON");
+  return j;
+}
+
+// Checkpoints load onto the device the model is on.
+torch::Device device_of(const torch::nn::Module& model) {
+  const auto params = model.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+}  // namespace
+
+RunDir::RunDir(std::string path, nlohmann::json config, nlohmann::json meta)
+    : path_(std::move(path)), config_(std::move(config)), meta_(std::move(meta)) {}
+
+std::string RunDir::file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+std::string RunDir::best_checkpoint() const { return file(kBest); }
+std::string RunDir::scratch_file(const std::string& name) const { return file(name); }
+
+void RunDir::check_new(const std::string& path) {
+  TLAB_CHECK(!fs::exists(fs::path(path) / kLast), "--out ", path, ": already holds a run; continue it with --resume ",
+             path, " or choose another directory");
+}
+
+RunDir RunDir::create(const std::string& path, const nlohmann::json& config, const std::vector<std::string>& classes,
+                      nlohmann::json checkpoint_meta) {
+  check_new(path);
+  RunDir dir(path, config, std::move(checkpoint_meta));
+  fs::create_directories(fs::path(dir.file(kLast)).parent_path());
+  write_json_atomic(dir.file(kConfig), config);
+  std::string names;
+  for (const auto& c : classes) names += c + "\n";
+  write_file_atomic(dir.file(kClasses), names);
+  return dir;
+}
+
+RunDir RunDir::open(const std::string& path) {
+  const std::string config = (fs::path(path) / kConfig).string(), last = (fs::path(path) / kLast).string();
+  TLAB_CHECK(fs::is_regular_file(config), "--resume ", path, ": no ", kConfig, "; is this a run directory?");
+  TLAB_CHECK(fs::is_regular_file(last), "--resume ", path, ": no ", kLast, " to resume from");
+  return RunDir(path, read_json_file(config), models::read_checkpoint_meta(last));
+}
+
+std::string RunDir::checkpoint_of(const std::string& path, const std::string& flag) {
+  if (fs::is_regular_file(path)) return path;
+  const std::string best = (fs::path(path) / kBest).string();
+  TLAB_CHECK(fs::is_directory(path), flag, " ", path, ": no such checkpoint file or run directory");
+  TLAB_CHECK(fs::is_regular_file(best), flag, " ", path, ": no ", kBest, "; is this a run directory?");
+  return best;
+}
+
+nlohmann::json RunDir::write_metrics(const nlohmann::json& splits, int best_epoch) const {
+  nlohmann::json metrics = splits;
+  metrics["checkpoint"] = {{"file", kBest}, {"epoch", best_epoch}};
+  write_json_atomic(file(kMetrics), metrics);
+  return metrics;
+}
+
+std::string RunDir::write_evaluation(const std::string& dir, const nlohmann::json& metrics) {
+  const std::string path = (fs::path(dir) / kMetrics).string();
+  write_json_atomic(path, metrics);
+  return path;
+}
+
+void RunDir::save_epoch(const EpochRecord& record, const TrainerState& state, const torch::nn::Module& model,
+                        const torch::optim::Optimizer* optimizer, bool best) {
+  meta_["epoch"] = state.epoch;
+  meta_["best_epoch"] = state.best_epoch;
+  meta_["best_val_accuracy"] = state.best_val_accuracy;
+  append_line(file(kRecords), record.to_json().dump());
+  if (best) models::save_checkpoint(file(kBest), model, optimizer, meta_);
+  models::save_checkpoint(file(kLast), model, optimizer, meta_);
+}
+
+TrainerState RunDir::load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+  meta_ = models::read_checkpoint_meta(file(kLast));
+  models::load_checkpoint(file(kLast), model, &optimizer, device_of(model));
+  TrainerState state;
+  state.epoch = meta_.at("epoch").get<int>();
+  state.best_epoch = meta_.value("best_epoch", 0);
+  state.best_val_accuracy = meta_.value("best_val_accuracy", -1.0);
+  // Keep the records of the epochs the checkpoint covers; later lines came from the interrupted run.
+  if (fs::is_regular_file(file(kRecords))) {
+    std::istringstream in(read_file(file(kRecords)));
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      auto rec = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!rec.is_discarded() && rec.value("epoch", 0) <= state.epoch) kept += line + "\n";
+    }
+    write_file_atomic(file(kRecords), kept);
+  }
+  return state;
+}
+
+void RunDir::load_best(torch::nn::Module& model) {
+  models::load_checkpoint(file(kBest), model, nullptr, device_of(model));
+}
+
+}  // namespace tlab::train

@@ -10,7 +10,8 @@ namespace {
 
 void add_data_flags(CLI::App* c, train::DataAndSplits& d) {
   c->add_option("--data", d.spec,
-                "training data: fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR | DIR")
+                "training data: fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR | DIR | "
+                "csv:FILE (path,label lines)")
       ->capture_default_str();
   c->add_option("--val", d.val, "validation data spec (default: the data's own val split, else --val-split)");
   c->add_option("--val-split", d.val_split, "stratified fraction of the training data held out for validation")

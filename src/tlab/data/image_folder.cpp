@@ -1,7 +1,5 @@
 #include "tlab/data/image_folder.h"
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -11,20 +9,9 @@ namespace fs = std::filesystem;
 
 namespace tlab::data {
 
-ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : root_(root) {
-  decode_.channels = 3;
-  decode_.min_side = options.decode_min_side;
-  decode_.max_pixels = options.max_image_pixels;
-  TLAB_CHECK(options.decode_min_side >= 0, "image folder '", root, "': decode_min_side must be >= 0, got ",
-             options.decode_min_side);
-  TLAB_CHECK(options.max_image_pixels >= 0, "image folder '", root, "': max_image_pixels must be >= 0 (0: no limit), got ",
-             options.max_image_pixels);
+ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options)
+    : ImageFileDataset(str_cat("image folder '", root, "'"), options), root_(root) {
   TLAB_CHECK_DATA(fs::is_directory(root), "image folder '", root, "' does not exist or is not a directory");
-  auto skip = [&](const fs::path& p, const std::string& why) {
-    const std::string entry = str_cat(p.string(), ": ", why);
-    if (options.strict) throw DataError(str_cat("image folder '", root, "': ", entry, " (--strict-data)"));
-    skipped_.push_back(entry);
-  };
 
   std::vector<fs::path> class_dirs;
   std::vector<fs::path> top_files;
@@ -36,7 +23,7 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
     }
   }
   std::sort(top_files.begin(), top_files.end());
-  for (const auto& f : top_files) skip(f, "a file beside the class folders, not inside one");
+  for (const auto& f : top_files) skip(str_cat(f.string(), ": a file beside the class folders, not inside one"));
   std::sort(class_dirs.begin(), class_dirs.end());
   TLAB_CHECK_DATA(!class_dirs.empty(), "image folder '", root,
                   "' has no class subfolders (expected DIR/<class>/<image>)");
@@ -48,24 +35,10 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
       if (e.is_regular_file()) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     size_t kept = 0;
-    for (const auto& f : files) {
-      // haveImageReader looks at the file's signature, so a GIF named .jpg is caught too.
-      if (!cv::haveImageReader(f.string())) {
-        skip(f, "not an image OpenCV can decode");
-        continue;
-      }
-      files_.push_back(f.string());
-      labels_.push_back(static_cast<int64_t>(c));
-      ++kept;
-    }
+    for (const auto& f : files) kept += add_if_decodable(f.string(), static_cast<int64_t>(c));
     TLAB_CHECK_DATA(kept > 0, "class folder '", class_dirs[c].string(), "' holds no decodable images",
                     files.empty() ? "" : str_cat(" (", files.size(), " other files skipped)"));
   }
-}
-
-Example ImageFolder::get(size_t i) const {
-  TLAB_CHECK(i < files_.size(), description(), ": sample ", i, " out of range (size ", files_.size(), ")");
-  return {decode_image(files_[i], decode_), labels_[i]};
 }
 
 }  // namespace tlab::data

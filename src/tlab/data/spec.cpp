@@ -5,6 +5,7 @@
 
 #include "tlab/core/error.h"
 #include "tlab/data/cifar.h"
+#include "tlab/data/csv_dataset.h"
 #include "tlab/data/idx.h"
 #include "tlab/data/image_folder.h"
 #include "tlab/data/split.h"
@@ -47,13 +48,18 @@ DataSource open_cifar(const std::string& dir, int variant) {
   return src;
 }
 
+ImageFileOptions image_file_options(const DataOptions& options) {
+  ImageFileOptions o;
+  o.strict = options.strict;
+  o.decode_min_side = options.decode_min_side;
+  o.max_image_pixels = options.max_image_pixels;
+  return o;
+}
+
 DataSource open_folder(const std::string& dir, const DataOptions& options) {
   TLAB_CHECK_DATA(fs::is_directory(dir), "data directory '", dir, "' does not exist");
   const fs::path root(dir);
-  ImageFolderOptions folder;
-  folder.strict = options.strict;
-  folder.decode_min_side = options.decode_min_side;
-  folder.max_image_pixels = options.max_image_pixels;
+  const ImageFolderOptions folder = image_file_options(options);
   DataSource src;
   if (fs::is_directory(root / "train")) {
     src.train = std::make_shared<ImageFolder>((root / "train").string(), folder);
@@ -87,10 +93,14 @@ DataSource open_data(const std::string& spec, const DataOptions& options) {
   if (scheme == "cifar10") return open_cifar(arg, 10);
   if (scheme == "cifar100") return open_cifar(arg, 100);
   if (scheme == "folder") return open_folder(arg, options);
+  if (scheme == "csv") {
+    TLAB_CHECK(!arg.empty(), "--data csv: give the CSV file of path,label lines as csv:FILE");
+    return {std::make_shared<CsvDataset>(arg, image_file_options(options)), nullptr, nullptr};
+  }
   if (colon == std::string::npos || fs::exists(spec)) return open_folder(spec, options);
   throw UsageError(str_cat("--data '", spec, "': unknown scheme '", scheme,
                                       "'; expected fashion-mnist, mnist:DIR, idx:DIR, cifar10:DIR, "
-                                      "cifar100:DIR, folder:DIR or a directory"));
+                                      "cifar100:DIR, folder:DIR, csv:FILE or a directory"));
 }
 
 void check_same_classes(const Dataset& reference, const Dataset& other, const std::string& what) {

@@ -4,6 +4,7 @@
 //                               or $TLAB_FASHION_MNIST_DIR); mnist:DIR, fashion-mnist:DIR, idx:DIR
 //   cifar10:DIR | cifar100:DIR  the official binary files
 //   folder:DIR | DIR            DIR/<class>/<image>; or DIR/train + DIR/val|valid|validation|test
+//   csv:FILE                    path,label lines; paths relative to FILE's directory (csv_dataset.h)
 #include <string>
 
 #include "tlab/data/dataset.h"
@@ -13,10 +14,10 @@ namespace tlab::data {
 
 struct DataOptions {
   bool strict = false;  // --strict-data: undecodable / non-image files are errors, not skips
-  int decode_min_side = 0;  // image folders: > 0 lets large images come out at 1/2, 1/4 or 1/8 scale
+  int decode_min_side = 0;  // image folders and CSV: > 0 lets large images come out at 1/2, 1/4 or 1/8 scale
                             // (JPEGs decode so, in the DCT domain) while their shorter side stays >=
                             // this (the model's resize size); 0: full size. See DecodeOptions::min_side.
-  int64_t max_image_pixels = kDefaultMaxImagePixels;  // image folders: width * height over this is a
+  int64_t max_image_pixels = kDefaultMaxImagePixels;  // image folders and CSV: width * height over this is a
                             // DataError (decompression-bomb guard); 0: no limit
 };
 

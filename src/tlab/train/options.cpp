@@ -34,7 +34,7 @@ std::string timestamp() {
   return os.str();
 }
 
-// Every field with its config.json key, in one list that both directions of the JSON form walk,
+// Every field with its key in the run's config, in one list that both directions of the JSON form walk,
 // so a key and its field can never disagree. `Options` is RunOptions or const RunOptions.
 template <typename Options, typename Visit>
 void visit_fields(Options& o, Visit&& field) {

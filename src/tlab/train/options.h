@@ -1,10 +1,10 @@
 #pragma once
 // The options of one training run, in the groups the route uses them: data and splits, model and
 // weights, the strategy with its own options, the training recipe, the system. The CLI's flags map
-// one-to-one onto these fields (apps/tlab/run_flags.cpp); config.json records every one of them.
+// one-to-one onto these fields (apps/tlab/run_flags.cpp); the run's config records every one of them.
 //
 // A run's options are resolved and validated once, before any data is read (resolve_options);
-// the rest of the library takes them as valid. The JSON form (config.json) is flat, one key per
+// the rest of the library takes them as valid. The JSON form (the run's config) is flat, one key per
 // field as the flags name them; missing keys take the struct's own defaults.
 #include <nlohmann/json.hpp>
 
@@ -89,7 +89,7 @@ struct Recipe : TrainOptions {
   int batch_size = 128;          // --batch-size: training batch size
   int eval_batch_size = 256;     // --eval-batch-size: batch size for validation, test and feature extraction
   std::string augment = "none";  // --augment: a preset (none|light|keras|strong) or FILE.json, as given
-  // The resolved pipeline: unset until resolve_options reads `augment`; config.json records it and a
+  // The resolved pipeline: unset until resolve_options reads `augment`; the run's config records it and a
   // resumed run uses it as recorded (even if FILE.json has changed since).
   std::optional<transforms::Augmentation> augmentation;
 };
@@ -121,7 +121,7 @@ RunOptions resolve_options(RunOptions options);
 // the flag. resolve_options calls it; call it directly only on options resolved already.
 void validate(const RunOptions& options);
 
-// config.json's form of the options: flat, one key per field (the flag's name with '_').
+// The run's config form of the options: flat, one key per field (the flag's name with '_').
 nlohmann::json to_json(const RunOptions& options);
 // The inverse: keys that are missing take the struct's defaults (a config written by an older
 // version); a key of the wrong type is a UsageError naming it.

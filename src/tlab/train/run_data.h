@@ -33,7 +33,7 @@ RunData open_run_data(const RunOptions& options, const Strategy& strategy,
 // initialised from the recipe's seed.
 models::ModelPtr build_model(const RunOptions& options, const RunData& data);
 
-// config.json's "data_info": each split's source and size, the classes, the skipped files.
+// The run config's "data_info": each split's source and size, the classes, the skipped files.
 nlohmann::json data_info(const RunData& data);
 
 }  // namespace tlab::train

@@ -137,8 +137,8 @@ LoadedModel load(const ModelSource& s, const torch::Device& device) {
     m = load_zoo(s, device);
     m.input = preprocessing(m.input, s.preprocess);
   }
-  if (m.classes.empty()) m.classes = numbered(output_classes(m));
   const int64_t outputs = output_classes(m);
+  if (m.classes.empty()) m.classes = numbered(outputs);
   TLAB_CHECK(outputs == int64_t(m.classes.size()), m.source, ": the model predicts ", outputs, " classes, but ",
              m.classes.size(), " class names were given", s.labels.empty() ? "" : " in --labels " + s.labels);
   return m;

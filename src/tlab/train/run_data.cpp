@@ -47,9 +47,10 @@ RunData open_run_data(const RunOptions& o, const Strategy& strategy, const std::
                          : d.pretrained && o.model.image_size == 0 ? transforms::resize_side(d.pretrained->input)
                          : o.model.image_size > 0 ? o.model.image_size
                                                   : int(models::model_info(o.model.name).default_image_size);
+  const int other_side = strategy.extra_input_side(o);  // a teacher's (reads its checkpoint's meta)
   data::DataOptions dopt;
   dopt.strict = o.data.strict;
-  dopt.decode_min_side = std::max(model_side, strategy.extra_input_side(o));
+  dopt.decode_min_side = std::max(model_side, other_side);
   data::Splits splits = data::open_splits(o.data.spec, o.data.val, o.data.val_split, o.data.test, o.data.test_split,
                                           o.recipe.seed, dopt);
   d.train = splits.train;
@@ -69,7 +70,7 @@ RunData open_run_data(const RunOptions& o, const Strategy& strategy, const std::
   // Not when the strategy reads each image once (a feature cache).
   if (o.system.cache_mb > 0 && !d.train->image_size() && d.input.denoise == "none" && !strategy.reads_images_once(o)) {
     auto budget = std::make_shared<data::CacheBudget>(size_t(o.system.cache_mb) << 20);
-    const int side = std::max(transforms::resize_side(d.input), strategy.extra_input_side(o));
+    const int side = std::max(transforms::resize_side(d.input), other_side);
     auto shrink = [side, interpolation = d.input.interpolation](const cv::Mat& img) {
       return std::min(img.rows, img.cols) > side ? transforms::resize_shorter_side(img, side, interpolation) : img;
     };

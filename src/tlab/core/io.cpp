@@ -54,9 +54,11 @@ void append_line(const std::string& path, const std::string& line) {
   out.flush();
 }
 
-std::vector<std::string> read_lines(const std::string& path) {
+std::vector<std::string> read_lines(const std::string& path) { return split_lines(read_file(path)); }
+
+std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
-  std::istringstream in(read_file(path));
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();

@@ -18,8 +18,10 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value);
 std::string read_file(const std::string& path);
 // Appends one line (e.g. a JSON-lines record) and flushes.
 void append_line(const std::string& path, const std::string& line);
-// The lines of a text file (class names, labels): trailing spaces and '\r' trimmed, trailing empty
-// lines dropped; empty lines inside are kept, so line i stays entry i. Throws IoError when unreadable.
+// The lines of a text (class names, labels): trailing spaces and '\r' trimmed, trailing empty lines
+// dropped; empty lines inside are kept, so line i stays entry i.
+std::vector<std::string> split_lines(const std::string& text);
+// split_lines of a file's contents. Throws IoError when unreadable.
 std::vector<std::string> read_lines(const std::string& path);
 
 }  // namespace tlab

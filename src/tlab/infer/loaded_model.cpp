@@ -1,7 +1,6 @@
 #include "tlab/infer/loaded_model.h"
 
 #include <filesystem>
-#include <sstream>
 
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
@@ -112,12 +111,7 @@ LoadedModel load_torchscript(const std::string& path, const torch::Device& devic
     m.input = transforms::imagenet_spec(256, 224);
     log_info(str_cat("TorchScript file '", path, "' carries no preprocess.json: using ImageNet's (resize 256, crop 224)"));
   }
-  m.classes = classes;
-  if (m.classes.empty()) {
-    std::istringstream in(saved("classes.txt"));
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) m.classes.push_back(line);
-  }
+  m.classes = classes.empty() ? split_lines(saved("classes.txt")) : classes;
   m.model = script;
   m.model->to(device);
   models::prepare_for_inference(*m.model);

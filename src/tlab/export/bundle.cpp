@@ -1,0 +1,86 @@
+#include "tlab/export/bundle.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "tlab/core/error.h"
+#include "tlab/core/io.h"
+#include "tlab/export/readme.h"
+#include "tlab/export/tracer.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab::exporting {
+namespace {
+
+std::string classes_text(const std::vector<std::string>& classes) {
+  std::string text;
+  for (const auto& c : classes) text += c + "\n";
+  return text;
+}
+
+// The class name of the traced module: "mobilenet_v2" -> "mobilenet_v2" (the tracer makes it an identifier).
+std::string module_name(const infer::LoadedModel& m) { return m.architecture; }
+
+}  // namespace
+
+Format parse_format(const std::string& name) {
+  if (name == "torchscript") return Format::kTorchScript;
+  if (name == "onnx") return Format::kOnnx;
+  throw UsageError(str_cat("--format: expected torchscript or onnx, got '", name, "'"));
+}
+
+torch::jit::Module trace_model(const infer::LoadedModel& m) {
+  TLAB_CHECK(m.architecture.rfind("torchscript:", 0) != 0, "export: ", m.source,
+             " is a TorchScript model already (", m.architecture,
+             "); its graph cannot be traced again from C++: load that file with torch.jit.load");
+  models::Model& model = *m.model;
+  model.to(torch::kCPU);
+  model.eval();
+  {
+    // prepare_for_inference stores 4-D weights channels-last; a deployed file should hold the usual
+    // layout (set_data keeps each tensor's identity, which the tracer maps to the module's attributes).
+    torch::NoGradGuard no_grad;
+    for (auto& t : model.parameters()) t.set_data(t.contiguous());
+    for (auto& t : model.buffers()) t.set_data(t.contiguous());
+  }
+  const auto example = torch::rand({2, m.input.channels, m.input.height, m.input.width},
+                                   torch::TensorOptions().dtype(torch::kFloat));
+  return trace(model, [&model](const torch::Tensor& x) { return model.forward(x); }, example, module_name(m));
+}
+
+Bundle export_bundle(const infer::LoadedModel& m, const BundleOptions& options) {
+  TLAB_CHECK(!options.out.empty(), "export: give --out DIR");
+  const torch::jit::Module traced = trace_model(m);
+  const std::string preprocess = transforms::to_json(m.input).dump(2) + "\n";
+  const std::string classes = classes_text(m.classes);
+  // Produce the model's bytes before touching the directory: a model that cannot be exported leaves nothing.
+  std::string onnx_bytes;
+  if (options.format == Format::kOnnx) {
+    OnnxOptions o;
+    o.opset = options.opset;
+    o.input_shape = {m.input.channels, m.input.height, m.input.width};
+    o.model_name = m.architecture;
+    o.metadata = {{"classes", nlohmann::json(m.classes).dump()}, {"preprocess", transforms::to_json(m.input).dump()}};
+    onnx_bytes = to_onnx(traced, o);
+  }
+  Bundle b;
+  b.dir = options.out;
+  b.model_file = (fs::path(options.out) / (options.format == Format::kOnnx ? "model.onnx" : "model.pt")).string();
+  if (options.format == Format::kOnnx) {
+    write_file_atomic(b.model_file, onnx_bytes);
+  } else {
+    const torch::jit::ExtraFilesMap extra = {{"preprocess.json", preprocess}, {"classes.txt", classes}};
+    write_atomic_with(b.model_file, [&](const std::string& tmp) { traced.save(tmp, extra); });
+  }
+  b.files.push_back(b.model_file);
+  const std::pair<const char*, std::string> others[] = {
+      {"preprocess.json", preprocess}, {"classes.txt", classes}, {"README.md", bundle_readme(m, options.format, options.opset)}};
+  for (const auto& [name, content] : others) {
+    b.files.push_back((fs::path(options.out) / name).string());
+    write_file_atomic(b.files.back(), content);
+  }
+  return b;
+}
+
+}  // namespace tlab::exporting

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "model_flags.h"
 #include "tlab/export/bundle.h"
-#include "tlab/train/run_dir.h"
 
 namespace tlab::app {
 namespace {
@@ -22,8 +22,7 @@ int run_export(ExportArgs a) {
   options.format = exporting::parse_format(a.format);
   options.out = a.out;
   options.opset = a.opset;
-  if (!a.source.checkpoint.empty()) a.source.checkpoint = train::RunDir::checkpoint_of(a.source.checkpoint, "--checkpoint");
-  const infer::LoadedModel model = infer::load(a.source, torch::kCPU);
+  const infer::LoadedModel model = infer::load(resolved_source(a.source), torch::kCPU);
   const exporting::Bundle bundle = exporting::export_bundle(model, options);
   std::printf("exported %s (%zu classes, input %dx%dx%d) as %s to %s\n", model.architecture.c_str(),
               model.classes.size(), model.input.channels, model.input.height, model.input.width, a.format.c_str(),
@@ -37,11 +36,7 @@ int run_export(ExportArgs a) {
 Command add_export(CLI::App& app) {
   auto a = std::make_shared<ExportArgs>();
   auto* c = app.add_subcommand("export", "write a model as a TorchScript or ONNX bundle (model, preprocess.json, classes.txt, README)");
-  c->add_option("--checkpoint", a->source.checkpoint, "a checkpoint file, or a run directory (its best checkpoint)");
-  c->add_option("--model", a->source.model, "zoo architecture (with --weights)");
-  c->add_option("--weights", a->source.weights, "imagenet (cached / downloaded) or a .pth / .safetensors file");
-  c->add_option("--labels", a->source.labels, "class names, one per line, in label order");
-  c->add_option("--preprocess", a->source.preprocess, "auto (the weights' own) | imagenet | caffe")->capture_default_str();
+  add_model_source_flags(c, a->source, "zoo architecture (with --weights)");
   c->add_option("--format", a->format, "torchscript | onnx")->capture_default_str();
   c->add_option("--out", a->out, "the bundle directory")->required();
   c->add_option("--opset", a->opset, "ONNX opset, 13 to 17 (HardSwish is a node from 14)")->capture_default_str();

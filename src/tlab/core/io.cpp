@@ -13,11 +13,18 @@ namespace tlab {
 
 void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write) {
   fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  if (target.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw IoError(str_cat("cannot create the directory '", target.parent_path().string(), "' for '", path,
+                                  "': ", ec.message()));
+  }
   const std::string tmp = str_cat(path, ".tmp.", ::getpid());
   try {
     write(tmp);
-    fs::rename(tmp, target);
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) throw IoError(str_cat("cannot move '", tmp, "' to '", path, "': ", ec.message()));
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

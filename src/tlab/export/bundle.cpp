@@ -1,7 +1,6 @@
 #include "tlab/export/bundle.h"
 
 #include <filesystem>
-#include <sstream>
 
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
@@ -19,9 +18,6 @@ std::string classes_text(const std::vector<std::string>& classes) {
   return text;
 }
 
-// The class name of the traced module: "mobilenet_v2" -> "mobilenet_v2" (the tracer makes it an identifier).
-std::string module_name(const infer::LoadedModel& m) { return m.architecture; }
-
 }  // namespace
 
 Format parse_format(const std::string& name) {
@@ -37,20 +33,18 @@ torch::jit::Module trace_model(const infer::LoadedModel& m) {
   models::Model& model = *m.model;
   model.to(torch::kCPU);
   model.eval();
-  {
-    // prepare_for_inference stores 4-D weights channels-last; a deployed file should hold the usual
-    // layout (set_data keeps each tensor's identity, which the tracer maps to the module's attributes).
-    torch::NoGradGuard no_grad;
-    for (auto& t : model.parameters()) t.set_data(t.contiguous());
-    for (auto& t : model.buffers()) t.set_data(t.contiguous());
-  }
+  // The weights keep the layout they have (prepare_for_inference stores 4-D weights channels-last):
+  // the traced convolutions then run the same kernels as tlab's own forward, so the file's logits
+  // equal tlab's to the last bit in LibTorch (C++ or Python); the ONNX writer copies them out
+  // contiguous.
   const auto example = torch::rand({2, m.input.channels, m.input.height, m.input.width},
                                    torch::TensorOptions().dtype(torch::kFloat));
-  return trace(model, [&model](const torch::Tensor& x) { return model.forward(x); }, example, module_name(m));
+  return trace(model, [&model](const torch::Tensor& x) { return model.forward(x); }, example, m.architecture);
 }
 
 Bundle export_bundle(const infer::LoadedModel& m, const BundleOptions& options) {
   TLAB_CHECK(!options.out.empty(), "export: give --out DIR");
+  if (options.format == Format::kOnnx) check_opset(options.opset);  // before the (long) trace
   const torch::jit::Module traced = trace_model(m);
   const std::string preprocess = transforms::to_json(m.input).dump(2) + "\n";
   const std::string classes = classes_text(m.classes);

@@ -35,9 +35,13 @@ void check(const onnx::ModelProto& model, const std::string& name) {
 
 }  // namespace
 
+void check_opset(int opset) {
+  TLAB_CHECK(opset >= kMinOpset && opset <= kMaxOpset, "--opset: expected ", kMinOpset, " to ", kMaxOpset,
+             ", got ", opset);
+}
+
 std::string to_onnx(const torch::jit::Module& traced, const OnnxOptions& options) {
-  TLAB_CHECK(options.opset >= 13 && options.opset <= kMaxOpset, "--opset: expected 13 to ", kMaxOpset, ", got ",
-             options.opset);
+  check_opset(options.opset);
   TLAB_CHECK(options.input_shape.size() == 3, "export to ONNX: the input shape must be [C, H, W]");
   auto graph = traced.get_method("forward").graph()->copy();
   torch::jit::Inline(*graph);

@@ -11,7 +11,8 @@
 
 namespace tlab::exporting {
 
-inline constexpr int kDefaultOpset = 13;
+inline constexpr int kMinOpset = 13;  // the oldest the rules write (Unsqueeze takes its axes as an input from 13)
+inline constexpr int kDefaultOpset = kMinOpset;
 inline constexpr int kMaxOpset = 17;  // what libonnx 1.12's checker knows
 
 struct OnnxOptions {
@@ -25,5 +26,8 @@ struct OnnxOptions {
 // "logits" [batch, classes], parameters as initializers under their module paths. Throws UsageError
 // naming the operation and the layer when something has no exact ONNX form.
 std::string to_onnx(const torch::jit::Module& traced, const OnnxOptions& options);
+
+// Throws UsageError naming --opset unless kMinOpset <= opset <= kMaxOpset.
+void check_opset(int opset);
 
 }  // namespace tlab::exporting

@@ -102,30 +102,43 @@ void add_sub(const Node& n, OnnxGraph& g, const std::string& op) {
 
 void binary(const Node& n, OnnxGraph& g, const std::string& op) { g.node(op, {g.tensor(n, 0), g.tensor(n, 1)}, n.output()); }
 
-// aten::max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
-void max_pool(const Node& n, OnnxGraph& g) {
+// A pool node with the window of aten's (input, kernel_size, stride, padding, ...) arguments; an
+// empty stride means the kernel's, as in LibTorch. `input` is the tensor pooled.
+onnx::NodeProto& pool_node(const Node& n, OnnxGraph& g, const std::string& op, const std::string& input,
+                           const std::vector<int64_t>& padding) {
   const auto kernel = expand(g.ints_at(n, 1), 2);
-  auto stride = g.ints_at(n, 2);
-  auto& node = g.node("MaxPool", {g.tensor(n, 0)}, n.output());
+  const auto stride = g.ints_at(n, 2);
+  auto& node = g.node(op, {input}, n.output());
   attr(node, "kernel_shape", kernel);
   attr(node, "strides", stride.empty() ? kernel : expand(stride, 2));
-  attr(node, "pads", pads_of(g.ints_at(n, 3), 2));
+  attr(node, "pads", pads_of(padding, 2));
+  return node;
+}
+
+// aten::max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+void max_pool(const Node& n, OnnxGraph& g) {
+  auto& node = pool_node(n, g, "MaxPool", g.tensor(n, 0), g.ints_at(n, 3));
   const auto dilation = expand(g.ints_at(n, 4), 2);
   if (!all_equal(dilation, 1)) attr(node, "dilations", dilation);
   attr(node, "ceil_mode", int64_t(g.bool_at(n, 5)));
 }
 
 // aten::avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+// Zero padding counted in the average (LibTorch's default, Inception's pools) is written as a Pad
+// node before an unpadded pool: the same numbers, and OpenCV DNN 4.6 ignores count_include_pad.
 void avg_pool(const Node& n, OnnxGraph& g) {
   if (n.inputs().size() > 6 && !g.is_none(n, 6)) g.fail(n, "divisor_override has no rule");
-  const auto kernel = expand(g.ints_at(n, 1), 2);
-  auto stride = g.ints_at(n, 2);
-  auto& node = g.node("AveragePool", {g.tensor(n, 0)}, n.output());
-  attr(node, "kernel_shape", kernel);
-  attr(node, "strides", stride.empty() ? kernel : expand(stride, 2));
-  attr(node, "pads", pads_of(g.ints_at(n, 3), 2));
-  attr(node, "ceil_mode", int64_t(g.bool_at(n, 4)));
-  attr(node, "count_include_pad", int64_t(g.bool_at(n, 5)));
+  const auto padding = expand(g.ints_at(n, 3), 2);
+  const bool ceil_mode = g.bool_at(n, 4), count_pad = g.bool_at(n, 5);
+  if (count_pad && !ceil_mode && !all_equal(padding, 0)) {
+    const std::string pads = g.int64s({0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]});
+    const std::string padded = g.node("Pad", {g.tensor(n, 0), pads}).output(0);
+    attr(pool_node(n, g, "AveragePool", padded, {0, 0}), "ceil_mode", int64_t(0));
+    return;
+  }
+  auto& node = pool_node(n, g, "AveragePool", g.tensor(n, 0), padding);
+  attr(node, "ceil_mode", int64_t(ceil_mode));
+  attr(node, "count_include_pad", int64_t(count_pad));
 }
 
 // aten::adaptive_{avg,max}_pool2d(input, output_size): global pooling for 1 x 1; a plain pool when

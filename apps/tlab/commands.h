@@ -21,5 +21,6 @@ Command add_summary(CLI::App& app);          // summary.cpp
 Command add_models(CLI::App& app);           // models.cpp
 Command add_augment_preview(CLI::App& app);  // augment_preview.cpp
 Command add_export(CLI::App& app);           // export.cpp
+Command add_serve(CLI::App& app);            // serve.cpp
 
 }  // namespace tlab::app

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   cli.set_version_flag("--version", std::string("tlab ") + TLAB_VERSION);
   const std::vector<app::Command> commands = {app::add_train(cli),   app::add_compare(cli), app::add_eval(cli),
                                               app::add_predict(cli), app::add_summary(cli), app::add_models(cli),
-                                              app::add_augment_preview(cli), app::add_export(cli)};
+                                              app::add_augment_preview(cli), app::add_export(cli),
+                                              app::add_serve(cli)};
   // Library messages go to stderr, so stdout stays machine-readable (--json) and the report clean.
   set_log_sink([](LogLevel level, const std::string& msg) {
     app::clear_progress_line();  // a bar on the terminal line would run into the message

@@ -32,3 +32,4 @@ PY
 
 bash bench/infer.sh "$BUILD"
 bash bench/pipeline.sh "$BUILD"
+bash bench/serve.sh "$BUILD"

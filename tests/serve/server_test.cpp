@@ -161,10 +161,19 @@ TEST(ServeServer, MetricsCountRoutesBatchesAndTheModelLoad) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(c->Post("/v1/predict", encoded_image(30, 30, i), "image/png")->status, 200);
   ASSERT_EQ(c->Get("/v2/models/none")->status, 404);
   ASSERT_EQ(c->Get("/whatever")->status, 404);
-  const auto r = c->Get("/metrics");
-  ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  const std::string& m = r->body;
+  // httplib counts a request (its logger) after the response is written, so the client can ask for
+  // /metrics before the last requests are counted (each on its own connection): wait until they are.
+  std::string m, content_type;
+  EXPECT_TRUE(eventually([&] {
+    const auto r = c->Get("/metrics");
+    if (!r || r->status != 200) return false;
+    m = r->body;
+    content_type = r->get_header_value("Content-Type");
+    return prometheus_value(m, "tlab_requests_total{route=\"other\",code=\"404\"}") == 1 &&
+           prometheus_value(m, "tlab_requests_total{route=\"/v2/models/{name}\",code=\"404\"}") == 1 &&
+           prometheus_value(m, "tlab_request_duration_seconds_count{route=\"/v1/predict\"}") == 3;
+  })) << m;
+  EXPECT_EQ(content_type, "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(prometheus_value(m, "tlab_requests_total{route=\"/v1/predict\",code=\"200\"}"), 3) << m;
   EXPECT_EQ(prometheus_value(m, "tlab_requests_total{route=\"/v2/models/{name}\",code=\"404\"}"), 1) << m;
   EXPECT_EQ(prometheus_value(m, "tlab_requests_total{route=\"other\",code=\"404\"}"), 1) << m;

@@ -111,6 +111,19 @@ TEST(Metrics, EvaluateComputesLossAndTop5FromLogits) {
   const double top5 = std::get<1>(logits.topk(5, 1)).eq(y.unsqueeze(1)).any(1).to(torch::kFloat64).mean().item<double>();
   EXPECT_NEAR(*m.top5_accuracy, top5, 1e-12);
   EXPECT_NEAR(m.accuracy, logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>(), 1e-12);
+
+  // ROC-AUC and calibration from the same softmax probabilities, and in metrics.json.
+  const auto probs = torch::softmax(logits, 1).contiguous();
+  const std::vector<float> p(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+  const auto auc = eval::roc_auc_ovr(labels, p, 8);
+  ASSERT_TRUE(m.roc_auc && auc);
+  EXPECT_NEAR(m.roc_auc->macro, auc->macro, 1e-12);
+  ASSERT_TRUE(m.calibration);
+  EXPECT_NEAR(m.calibration->ece, eval::calibration(labels, p, 8).ece, 1e-7);
+  const auto j = eval::to_json(m);
+  EXPECT_NEAR(j["roc_auc_ovr_macro"].get<double>(), auc->macro, 1e-12);
+  EXPECT_EQ(j["reliability"].size(), 15u);
+  EXPECT_TRUE(j["per_class"][0].contains("roc_auc"));
 }
 
 }  // namespace

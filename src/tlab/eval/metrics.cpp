@@ -54,6 +54,7 @@ Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(tor
   torch::NoGradGuard no_grad;
   const auto& classes = loader.classes();
   std::vector<int64_t> labels, predictions;
+  std::vector<float> probabilities;  // [N, K] row-major, for ROC-AUC and calibration
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   torch::Tensor top5_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   loader.start_epoch(0);
@@ -68,6 +69,8 @@ Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(tor
       auto top5 = std::get<1>(logits.topk(5, 1));
       top5_sum += top5.eq(y.unsqueeze(1)).any(1).sum();
     }
+    const auto prob = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+    probabilities.insert(probabilities.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
     auto pred = logits.argmax(1).to(torch::kCPU);
     const int64_t* p = pred.data_ptr<int64_t>();
     const int64_t* l = batch->labels.data_ptr<int64_t>();
@@ -79,7 +82,15 @@ Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(tor
   Metrics m = compute_metrics(labels, predictions, classes);
   m.loss = loss_sum.item<double>() / double(m.samples);
   if (classes.size() > 5) m.top5_accuracy = double(top5_sum.item<int64_t>()) / double(m.samples);
+  add_probability_metrics(m, labels, probabilities);
   return m;
+}
+
+void add_probability_metrics(Metrics& m, const std::vector<int64_t>& labels, const std::vector<float>& probabilities) {
+  const auto classes = int64_t(m.per_class.size());
+  if (classes < 2) return;
+  m.roc_auc = roc_auc_ovr(labels, probabilities, classes, &m.roc_auc_undefined);
+  m.calibration = calibration(labels, probabilities, classes);
 }
 
 nlohmann::json to_json(const Metrics& m) {
@@ -94,10 +105,28 @@ nlohmann::json to_json(const Metrics& m) {
                       {"weighted_f1", m.weighted_f1}};
   if (m.loss) j["loss"] = *m.loss;
   if (m.top5_accuracy) j["top5_accuracy"] = *m.top5_accuracy;
+  if (m.roc_auc) {
+    j["roc_auc_ovr_macro"] = m.roc_auc->macro;
+    j["roc_auc_ovr_weighted"] = m.roc_auc->weighted;
+  } else if (!m.roc_auc_undefined.empty()) {
+    j["roc_auc_undefined"] = m.roc_auc_undefined;
+  }
+  if (m.calibration) {
+    j["ece"] = m.calibration->ece;
+    j["mce"] = m.calibration->mce;
+    j["reliability"] = nlohmann::json::array();
+    for (const auto& b : m.calibration->bins)
+      j["reliability"].push_back({{"lower", b.lower}, {"upper", b.upper}, {"count", b.count},
+                                  {"accuracy", b.accuracy}, {"confidence", b.confidence}});
+  }
   j["per_class"] = nlohmann::json::array();
-  for (const auto& c : m.per_class)
-    j["per_class"].push_back(
-        {{"class", c.name}, {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}});
+  for (size_t c = 0; c < m.per_class.size(); ++c) {
+    const auto& pc = m.per_class[c];
+    nlohmann::json row = {{"class", pc.name}, {"precision", pc.precision}, {"recall", pc.recall}, {"f1", pc.f1},
+                          {"support", pc.support}};
+    if (m.roc_auc) row["roc_auc"] = m.roc_auc->per_class[c];
+    j["per_class"].push_back(std::move(row));
+  }
   return j;
 }
 
@@ -119,6 +148,8 @@ std::string format_report(const Metrics& m) {
   if (m.loss) os << "\nloss " << *m.loss;
   if (m.top5_accuracy) os << (m.loss ? "   " : "\n") << "top-5 accuracy " << *m.top5_accuracy;
   if (m.loss || m.top5_accuracy) os << "\n";
+  if (m.roc_auc) os << "roc-auc ovr macro " << m.roc_auc->macro << "   weighted " << m.roc_auc->weighted << "\n";
+  if (m.calibration) os << "calibration (15 bins) ece " << m.calibration->ece << "   mce " << m.calibration->mce << "\n";
   return os.str();
 }
 

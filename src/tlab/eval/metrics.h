@@ -1,6 +1,7 @@
 #pragma once
 // Classification metrics: accuracy, top-5, confusion matrix, per-class precision / recall / F1 /
-// support, macro and weighted F1 (scikit-learn's definitions: a 0/0 ratio counts as 0).
+// support, macro and weighted F1 (scikit-learn's definitions: a 0/0 ratio counts as 0); from the
+// probabilities, ROC-AUC one-vs-rest and calibration (probabilistic.h).
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -10,6 +11,7 @@
 
 #include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
+#include "tlab/eval/probabilistic.h"
 
 namespace tlab::eval {
 
@@ -28,7 +30,14 @@ struct Metrics {
   std::vector<ClassMetrics> per_class;
   double macro_precision = 0, macro_recall = 0, macro_f1 = 0;
   double weighted_precision = 0, weighted_recall = 0, weighted_f1 = 0;
+  // From the softmax probabilities (evaluate):
+  std::optional<RocAuc> roc_auc;        // unset when undefined (roc_auc_undefined says why)
+  std::string roc_auc_undefined;
+  std::optional<Calibration> calibration;  // 15 bins
 };
+
+// Adds ROC-AUC and calibration to `m` from row-major probabilities [N, K] of the same samples.
+void add_probability_metrics(Metrics& m, const std::vector<int64_t>& labels, const std::vector<float>& probabilities);
 
 // From hard predictions. Throws UsageError for size mismatches or labels out of range.
 Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,

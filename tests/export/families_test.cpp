@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "../test_util.h"
+#include "../float_file.h"
 #include "tlab/export/bundle.h"
 #include "tlab/models/head.h"
 #include "tlab/models/model.h"
@@ -105,11 +106,6 @@ infer::LoadedModel family_model(const Family& f) {
   return m;
 }
 
-void write_floats(const std::string& path, const torch::Tensor& t) {
-  const auto c = t.contiguous().to(torch::kFloat);
-  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(c.data_ptr()), std::streamsize(c.numel() * 4));
-}
-
 float max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<float>(); }
 
 // OpenCV DNN's logits of `x` through the ONNX file, or the exception's message.
@@ -175,8 +171,8 @@ TEST(ExportFamilies, TorchScriptAndOnnxGiveTheModelsLogitsInEveryRuntime) {
     }
     torchscript_cpp[f.name] = std::max(ts1, ts3);
 
-    write_floats(dir.str(f.name + "/x.bin"), x);
-    write_floats(dir.str(f.name + "/y.bin"), torch::cat({y1, y}));  // [1 + N, K]
+    test::write_floats(dir.str(f.name + "/x.bin"), x);
+    test::write_floats(dir.str(f.name + "/y.bin"), torch::cat({y1, y}));  // [1 + N, K]
     manifest.push_back({{"name", f.name}, {"torchscript", ts.model_file}, {"onnx", onnx.model_file},
                         {"x", dir.str(f.name + "/x.bin")}, {"y", dir.str(f.name + "/y.bin")},
                         {"shape", {kBatch, 3, f.side, f.side}}, {"classes", y.size(1)},

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "serve_util.h"
+#include "../float_file.h"
 #include "tlab/core/io.h"
 #include "tlab/data/decode.h"
 #include "tlab/export/bundle.h"
@@ -80,11 +81,6 @@ TEST(ServePredictions, SameTopKAsTlabPredictOnTheSharedPhotos) {
       EXPECT_EQ(all["predictions"][i][j]["label"], cli[i]["top"][j]["class"]);
       EXPECT_NEAR(all["predictions"][i][j]["probability"].get<double>(), cli[i]["top"][j]["probability"].get<double>(), 1e-5);
     }
-}
-
-void write_floats(const std::string& path, const torch::Tensor& t) {
-  const auto c = t.contiguous().to(torch::kFloat);
-  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(c.data_ptr()), std::streamsize(c.numel() * 4));
 }
 
 TEST(ServePredictions, TheServerPredictAndBothExportedFilesAgree) {

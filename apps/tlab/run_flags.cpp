@@ -75,12 +75,30 @@ void add_recipe_flags(CLI::App* c, train::Recipe& r) {
   c->add_flag("--nesterov", r.optimizer.nesterov, "Nesterov momentum (SGD)");
   c->add_option("--weight-decay", r.optimizer.weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")
       ->capture_default_str();
-  c->add_option("--schedule", r.schedule.name, "LR schedule: constant | step | cosine")->capture_default_str();
+  c->add_option("--schedule", r.schedule.name, "LR schedule: constant | step | cosine | onecycle")
+      ->capture_default_str();
   c->add_option("--warmup-epochs", r.schedule.warmup_epochs, "linear LR warm-up, in epochs (fractions allowed)")
       ->capture_default_str();
   c->add_option("--step-size", r.schedule.step_size, "step schedule: epochs between decays")->capture_default_str();
   c->add_option("--gamma", r.schedule.gamma, "step schedule: decay factor")->capture_default_str();
   c->add_option("--min-lr-fraction", r.schedule.min_lr_fraction, "cosine schedule: final LR / peak LR")
+      ->capture_default_str();
+  c->add_option("--pct-start", r.schedule.pct_start, "onecycle: fraction of the steps that raise the LR")
+      ->capture_default_str();
+  c->add_option("--div-factor", r.schedule.div_factor, "onecycle: peak LR / initial LR")->capture_default_str();
+  c->add_option("--final-div-factor", r.schedule.final_div_factor, "onecycle: initial LR / final LR")
+      ->capture_default_str();
+  c->add_option("--monitor", r.early_stopping.monitor,
+                "val_accuracy | val_loss: what the best checkpoint (and early stopping) follows")
+      ->capture_default_str();
+  c->add_option("--early-stopping", r.early_stopping.patience,
+                "stop after PATIENCE epochs without improvement of --monitor, keeping the best weights (0: off)")
+      ->capture_default_str();
+  c->add_option("--min-delta", r.early_stopping.min_delta, "the least change of --monitor that counts as improvement")
+      ->capture_default_str();
+  c->add_option("--ema", r.ema_decay,
+                "keep an exponential moving average of the weights with this decay (e.g. 0.999), validated and "
+                "checkpointed (0: off)")
       ->capture_default_str();
   c->add_option("--label-smoothing", r.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
   c->add_option("--seed", r.seed, "seed for initialisation, split and shuffling")->capture_default_str();

@@ -34,7 +34,7 @@ TEST(RunDir, ResumeTrimsTheRecordsOfAnInterruptedEpoch) {
   train::TrainerState state;
   for (int e = 1; e <= 2; ++e) {
     state = {e, e, 0.5 + 0.1 * e};
-    run.save_epoch(record(e), state, model, &optimizer, /*best=*/true);
+    run.save_epoch(record(e), state, model, &optimizer, /*best=*/true, {});
   }
   const auto saved = model.fc->weight.clone();
   // Epoch 3's record reached metrics.jsonl, then the run was killed before its checkpoints.
@@ -47,7 +47,7 @@ TEST(RunDir, ResumeTrimsTheRecordsOfAnInterruptedEpoch) {
   EXPECT_EQ(reopened.checkpoint_meta()["epoch"], 2);
   Tiny fresh;
   torch::optim::SGD fresh_optimizer(fresh.parameters(), 0.1);
-  const train::TrainerState restored = reopened.load_last(fresh, fresh_optimizer);
+  const train::TrainerState restored = reopened.load_last(fresh, fresh_optimizer, nullptr);
   EXPECT_EQ(restored.epoch, 2);
   EXPECT_EQ(restored.best_epoch, 2);
   EXPECT_DOUBLE_EQ(restored.best_val_accuracy, 0.7);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 #include "../test_util.h"
 #include "fixtures.h"
 #include "tlab/core/io.h"
@@ -73,16 +75,22 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("simulated kill") {}
 };
 
-TEST(Run, ResumeEndsWhereAnUninterruptedRunEnds) {
+// Interrupts a run after its first epoch, resumes it, and compares it with the same run uninterrupted.
+void expect_resume_matches(const std::function<void(train::RunOptions&)>& tweak) {
   TempDir dir;
   write_bar_dataset(dir.str("data"));
-  train::run_training(tiny_run(dir.str("data"), dir.str("full")));
+  auto run = [&](const std::string& out) {
+    auto o = tiny_run(dir.str("data"), dir.str(out));
+    tweak(o);
+    return o;
+  };
+  train::run_training(run("full"));
 
   train::TrainCallbacks kill_after_first;
   kill_after_first.on_epoch = [](const train::EpochRecord& r) {
     if (r.epoch == 1) throw Interrupted();
   };
-  EXPECT_THROW(train::run_training(tiny_run(dir.str("data"), dir.str("cut")), kill_after_first), Interrupted);
+  EXPECT_THROW(train::run_training(run("cut"), kill_after_first), Interrupted);
   ASSERT_EQ(metrics_lines(dir.str("cut")).size(), 1u);
   ASSERT_FALSE(fs::exists(dir.path() / "cut" / "metrics.json"));
 
@@ -104,6 +112,19 @@ TEST(Run, ResumeEndsWhereAnUninterruptedRunEnds) {
   const auto mr = nlohmann::json::parse(read_text(dir.str("cut/metrics.json")));
   EXPECT_NEAR(mf["test"]["loss"].get<double>(), mr["test"]["loss"].get<double>(), 1e-5);
   EXPECT_EQ(mf["test"]["accuracy"], mr["test"]["accuracy"]);
+}
+
+TEST(Run, ResumeEndsWhereAnUninterruptedRunEnds) {
+  expect_resume_matches([](train::RunOptions&) {});
+}
+
+// The weight average and the monitor's state travel in last.pt: a resumed run continues both.
+TEST(Run, ResumeWithEmaOneCycleAndEarlyStoppingEndsWhereAnUninterruptedRunEnds) {
+  expect_resume_matches([](train::RunOptions& o) {
+    o.recipe.ema_decay = 0.9;
+    o.recipe.schedule.name = "onecycle";
+    o.recipe.early_stopping = {"val_loss", 5, 0.0};
+  });
 }
 
 TEST(Checkpoint, SaveLoadGivesTheSameOutputs) {

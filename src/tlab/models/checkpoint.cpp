@@ -8,7 +8,8 @@
 namespace tlab::models {
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const nlohmann::json& meta) {
+                     const torch::optim::Optimizer* optimizer, const nlohmann::json& meta,
+                     const std::vector<torch::Tensor>& training_weights) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
@@ -17,6 +18,11 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
     torch::serialize::OutputArchive optim_archive;
     optimizer->save(optim_archive);
     archive.write("optimizer", optim_archive);
+  }
+  if (!training_weights.empty()) {
+    torch::serialize::OutputArchive weights;
+    for (size_t i = 0; i < training_weights.size(); ++i) weights.write("w" + std::to_string(i), training_weights[i]);
+    archive.write("training_weights", weights);
   }
   archive.write("meta", c10::IValue(meta.dump()));
   write_atomic_with(path, [&](const std::string& tmp) { archive.save_to(tmp); });
@@ -49,6 +55,19 @@ nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::strin
 nlohmann::json read_checkpoint_meta(const std::string& path) {
   auto archive = open_archive(path, torch::kCPU);
   return meta_of(archive, path);
+}
+
+std::vector<torch::Tensor> load_training_weights(const std::string& path, const torch::Device& device) {
+  auto archive = open_archive(path, device);
+  torch::serialize::InputArchive weights;
+  std::vector<torch::Tensor> out;
+  if (!archive.try_read("training_weights", weights)) return out;
+  while (true) {
+    torch::Tensor t;  // a fresh one each time: try_read into a defined tensor set_()s it in place
+    if (!weights.try_read("w" + std::to_string(out.size()), t)) return out;
+    out.push_back(t);
+  }
+  return out;
 }
 
 namespace {

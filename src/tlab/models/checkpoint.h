@@ -12,8 +12,13 @@
 namespace tlab::models {
 
 // Writes model (+ optimizer when given) + meta to `path` via a temporary file and rename.
+// `training_weights`: with a weight average (--ema) the model's tensors are the average, and these
+// are the weights the optimizer steps (parameters then buffers, in named order), for a resume.
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const nlohmann::json& meta);
+                     const torch::optim::Optimizer* optimizer, const nlohmann::json& meta,
+                     const std::vector<torch::Tensor>& training_weights = {});
+// The training weights a checkpoint holds (empty: none), on `device`.
+std::vector<torch::Tensor> load_training_weights(const std::string& path, const torch::Device& device);
 
 // Reads only the meta record. Throws WeightsError naming the file when it is not a checkpoint.
 nlohmann::json read_checkpoint_meta(const std::string& path);

@@ -1,5 +1,6 @@
 #include "tlab/train/optim.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tlab/core/error.h"
@@ -17,13 +18,19 @@ void validate(const OptimizerOptions& o) {
 }
 
 void validate(const ScheduleOptions& s) {
-  TLAB_CHECK(s.name == "constant" || s.name == "step" || s.name == "cosine",
-             "--schedule: expected constant, step or cosine, got '", s.name, "'");
+  TLAB_CHECK(s.name == "constant" || s.name == "step" || s.name == "cosine" || s.name == "onecycle",
+             "--schedule: expected constant, step, cosine or onecycle, got '", s.name, "'");
   TLAB_CHECK(s.warmup_epochs >= 0, "--warmup-epochs: expected >= 0, got ", s.warmup_epochs);
   TLAB_CHECK(s.step_size > 0, "--step-size: expected a positive number of epochs, got ", s.step_size);
   TLAB_CHECK(s.gamma > 0, "--gamma: expected > 0, got ", s.gamma);
   TLAB_CHECK(s.min_lr_fraction >= 0 && s.min_lr_fraction <= 1, "--min-lr-fraction: expected [0, 1], got ",
              s.min_lr_fraction);
+  TLAB_CHECK(s.pct_start > 0 && s.pct_start < 1, "--pct-start: expected a fraction in (0, 1), got ", s.pct_start);
+  TLAB_CHECK(s.div_factor > 0, "--div-factor: expected > 0, got ", s.div_factor);
+  TLAB_CHECK(s.final_div_factor > 0, "--final-div-factor: expected > 0, got ", s.final_div_factor);
+  TLAB_CHECK(s.base_momentum >= 0 && s.base_momentum <= s.max_momentum && s.max_momentum < 1,
+             "onecycle momentum: expected 0 <= base_momentum <= max_momentum < 1, got ", s.base_momentum, " and ",
+             s.max_momentum);
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<std::vector<torch::Tensor>>& groups,
@@ -49,7 +56,44 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr, const std:
   for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * (scales.empty() ? 1.0 : scales[i]));
 }
 
+namespace {
+
+double cosine_anneal(double start, double end, double pct) { return end + (start - end) / 2.0 * (std::cos(M_PI * pct) + 1); }
+
+// OneCycleLR's two phases: (start value, end value) over steps [0, pct_start * total - 1] and then to total - 1.
+// Its get_lr() exactly, so the values agree with PyTorch step for step (tests/train/optim_test.cpp).
+double one_cycle(const ScheduleOptions& s, int64_t step, int64_t total_steps, double rise_from, double peak,
+                 double fall_to) {
+  const double phase1_end = s.pct_start * double(total_steps) - 1;
+  const double phase2_end = double(total_steps) - 1;
+  const double t = double(std::min<int64_t>(step, total_steps - 1));
+  if (t <= phase1_end) return cosine_anneal(rise_from, peak, phase1_end > 0 ? t / phase1_end : 1.0);
+  const double span = phase2_end - phase1_end;
+  return cosine_anneal(peak, fall_to, span > 0 ? (t - phase1_end) / span : 1.0);
+}
+
+}  // namespace
+
+std::optional<double> scheduled_momentum(const ScheduleOptions& s, int64_t step, int64_t total_steps) {
+  if (s.name != "onecycle") return std::nullopt;
+  return one_cycle(s, step, total_steps, s.max_momentum, s.base_momentum, s.max_momentum);
+}
+
+void set_momentum(torch::optim::Optimizer& optimizer, double momentum) {
+  for (auto& g : optimizer.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&g.options())) sgd->momentum(momentum);
+    else if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&g.options()))
+      adam->betas({momentum, std::get<1>(adam->betas())});
+    else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&g.options()))
+      adamw->betas({momentum, std::get<1>(adamw->betas())});
+  }
+}
+
 double scheduled_lr(const ScheduleOptions& s, double peak, int64_t step, int64_t steps_per_epoch, int64_t total_steps) {
+  if (s.name == "onecycle") {
+    const double initial = peak / s.div_factor;
+    return one_cycle(s, step, total_steps, initial, peak, initial / s.final_div_factor);
+  }
   const double warmup_steps = s.warmup_epochs * double(steps_per_epoch);
   if (step < warmup_steps) return peak * double(step + 1) / warmup_steps;
   if (s.name == "step") return peak * std::pow(s.gamma, double(step / steps_per_epoch / s.step_size));

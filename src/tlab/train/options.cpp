@@ -66,6 +66,10 @@ void visit_fields(Options& o, Visit&& field) {
   field("schedule", o.recipe.schedule);
   field("label_smoothing", o.recipe.label_smoothing);
   field("seed", o.recipe.seed);
+  field("monitor", o.recipe.early_stopping.monitor);
+  field("early_stopping", o.recipe.early_stopping.patience);
+  field("min_delta", o.recipe.early_stopping.min_delta);
+  field("ema", o.recipe.ema_decay);
   field("batch_size", o.recipe.batch_size);
   field("eval_batch_size", o.recipe.eval_batch_size);
   field("augment", o.recipe.augment);
@@ -95,6 +99,11 @@ void visit_fields_of_schedule(Options& o, Visit&& field) {
   field("step_size", o.step_size);
   field("gamma", o.gamma);
   field("min_lr_fraction", o.min_lr_fraction);
+  field("pct_start", o.pct_start);
+  field("div_factor", o.div_factor);
+  field("final_div_factor", o.final_div_factor);
+  field("base_momentum", o.base_momentum);
+  field("max_momentum", o.max_momentum);
 }
 
 // Field -> JSON value.

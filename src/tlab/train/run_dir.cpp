@@ -86,22 +86,33 @@ std::string RunDir::write_evaluation(const std::string& dir, const nlohmann::jso
 }
 
 void RunDir::save_epoch(const EpochRecord& record, const TrainerState& state, const torch::nn::Module& model,
-                        const torch::optim::Optimizer* optimizer, bool best) {
+                        const torch::optim::Optimizer* optimizer, bool best,
+                        const std::vector<torch::Tensor>& training_weights) {
   meta_["epoch"] = state.epoch;
   meta_["best_epoch"] = state.best_epoch;
   meta_["best_val_accuracy"] = state.best_val_accuracy;
+  meta_["monitor"] = {{"best", state.monitor.best}, {"best_epoch", state.monitor.best_epoch},
+                      {"wait", state.monitor.wait}};
+  meta_["stopped_early"] = state.stopped_early;
   append_line(file(kRecords), record.to_json().dump());
   if (best) models::save_checkpoint(file(kBest), model, optimizer, meta_);
-  models::save_checkpoint(file(kLast), model, optimizer, meta_);
+  models::save_checkpoint(file(kLast), model, optimizer, meta_, training_weights);
 }
 
-TrainerState RunDir::load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+TrainerState RunDir::load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                               std::vector<torch::Tensor>* training_weights) {
   meta_ = models::read_checkpoint_meta(file(kLast));
   models::load_checkpoint(file(kLast), model, &optimizer, device_of(model));
+  if (training_weights) *training_weights = models::load_training_weights(file(kLast), device_of(model));
   TrainerState state;
   state.epoch = meta_.at("epoch").get<int>();
   state.best_epoch = meta_.value("best_epoch", 0);
   state.best_val_accuracy = meta_.value("best_val_accuracy", -1.0);
+  if (const auto m = meta_.find("monitor"); m != meta_.end() && m->is_object())
+    state.monitor = {m->value("best", 0.0), m->value("best_epoch", 0), m->value("wait", 0)};
+  else if (state.best_epoch > 0)  // a run of an older version monitored validation accuracy
+    state.monitor = {state.best_val_accuracy, state.best_epoch, state.epoch - state.best_epoch};
+  state.stopped_early = meta_.value("stopped_early", false);
   // Keep the records of the epochs the checkpoint covers; later lines came from the interrupted run.
   if (fs::is_regular_file(file(kRecords))) {
     std::istringstream in(read_file(file(kRecords)));

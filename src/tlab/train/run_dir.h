@@ -5,8 +5,10 @@
 //   metrics.jsonl        one record per epoch (EpochRecord::to_json); on resume, trimmed to the epochs
 //                        last.pt covers
 //   metrics.json         the best checkpoint's metrics: {"val": ..., "test": ..., "checkpoint": {file, epoch}}
-//   checkpoints/best.pt  the best epoch (highest validation accuracy; the last one without validation data)
-//   checkpoints/last.pt  the last completed epoch with its optimizer state: where a resume continues
+//   checkpoints/best.pt  the best epoch (by --monitor, validation accuracy unless told; the last one without
+//                        validation data); with --ema, the weight average's
+//   checkpoints/last.pt  the last completed epoch with its optimizer state (and with --ema the optimizer's
+//                        weights beside the average): where a resume continues
 //   classes.txt          class names in label order
 // Files are written atomically (metrics.jsonl grows by a line per epoch). Per epoch the record goes
 // first, then best.pt, then last.pt: an interruption anywhere leaves a directory that resumes to the
@@ -51,8 +53,10 @@ class RunDir : public EpochStore {
 
   // EpochStore: metrics.jsonl and the checkpoints.
   void save_epoch(const EpochRecord& record, const TrainerState& state, const torch::nn::Module& model,
-                  const torch::optim::Optimizer* optimizer, bool best) override;
-  TrainerState load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer) override;
+                  const torch::optim::Optimizer* optimizer, bool best,
+                  const std::vector<torch::Tensor>& training_weights) override;
+  TrainerState load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         std::vector<torch::Tensor>* training_weights) override;
   void load_best(torch::nn::Module& model) override;
 
  private:

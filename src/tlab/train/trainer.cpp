@@ -23,6 +23,8 @@ void validate(const TrainOptions& o) {
              o.progress_every);
   validate(o.optimizer);
   validate(o.schedule);
+  validate(o.early_stopping);
+  TLAB_CHECK(o.ema_decay >= 0 && o.ema_decay < 1, "--ema: expected a decay in [0, 1) (0: off), got ", o.ema_decay);
 }
 
 nlohmann::json EpochRecord::to_json() const {
@@ -62,6 +64,7 @@ Trainer::Trainer(models::ModelPtr model, TrainOptions options, torch::Device dev
   TLAB_CHECK(std::any_of(params.begin(), params.end(), [](const auto& p) { return !p.empty(); }),
              "Trainer: the model has no trainable parameters");
   optimizer_ = make_optimizer(params, options_.optimizer);
+  if (options_.ema_decay > 0) ema_.emplace(*model_, options_.ema_decay);
 }
 
 void Trainer::set_teacher(TeacherLogits teacher, double temperature, double alpha) {
@@ -73,7 +76,13 @@ void Trainer::set_teacher(TeacherLogits teacher, double temperature, double alph
 void Trainer::resume(EpochStore& store) {
   store.load_best(*model_);
   keep_best();
-  state_ = store.load_last(*model_, *optimizer_);
+  std::vector<torch::Tensor> training_weights;
+  state_ = store.load_last(*model_, *optimizer_, ema_ ? &training_weights : nullptr);
+  if (!ema_) return;
+  // last.pt holds the average as its model and the optimizer's weights beside it
+  TLAB_CHECK_WEIGHTS(!training_weights.empty(), "--ema: the run's last checkpoint has no weight average to resume");
+  ema_->load(training_weights);
+  ema_->swap(*model_);
 }
 
 void Trainer::keep_best() {
@@ -142,6 +151,9 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
     lr = scheduled_lr(options_.schedule, options_.optimizer.lr, (epoch - 1 - phase_start) * steps + step, steps,
                       phase_steps);
     set_learning_rate(*optimizer_, lr, lr_scales_);
+    if (const auto momentum = scheduled_momentum(options_.schedule, (epoch - 1 - phase_start) * steps + step,
+                                                 phase_steps))
+      set_momentum(*optimizer_, *momentum);
     auto x = batch->images.to(device_, /*non_blocking=*/true);
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
     optimizer_->zero_grad();
@@ -149,6 +161,7 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
     const torch::Tensor loss = this->loss(*batch, logits, x, y);
     loss.backward();
     optimizer_->step();
+    if (ema_) ema_->update(*model_);
     ++step;
     const int64_t n = y.size(0);
     seen += n;
@@ -194,9 +207,11 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
 std::vector<EpochRecord> Trainer::fit(data::BatchSource& train, data::BatchSource* val, EpochStore* store,
                                       const TrainCallbacks& callbacks) {
   std::vector<EpochRecord> records;
-  for (int epoch = state_.epoch + 1; epoch <= options_.epochs; ++epoch) {
+  Monitor monitor(options_.early_stopping, state_.monitor);
+  for (int epoch = state_.epoch + 1; epoch <= options_.epochs && !state_.stopped_early; ++epoch) {
     const auto t0 = Clock::now();
     EpochRecord rec = train_epoch(train, epoch, callbacks);
+    if (ema_) ema_->swap(*model_);  // validate, keep and store the average; the optimizer's weights wait
     if (val) {
       auto m = eval::evaluate(*model_, [&](torch::Tensor x) { return forward(x); }, *val, device_,
                               with_phase(callbacks.on_progress, "validate"));
@@ -204,20 +219,28 @@ std::vector<EpochRecord> Trainer::fit(data::BatchSource& train, data::BatchSourc
       rec.val_accuracy = m.accuracy;
     }
     rec.seconds = since(t0);
-    // best = highest validation accuracy (the latest epoch without validation data)
-    const double score = rec.val_accuracy.value_or(0.0);
-    const bool improved = !val || score > state_.best_val_accuracy;
+    // best = the best monitored value (the latest epoch without validation data)
+    bool improved = true;
+    if (val) {
+      const bool by_loss = monitor.lower_is_better();
+      improved = monitor.update(epoch, by_loss ? rec.val_loss.value_or(0.0) : rec.val_accuracy.value_or(0.0));
+      state_.monitor = monitor.state();
+      state_.stopped_early = monitor.should_stop() && epoch < options_.epochs;
+    }
     state_.epoch = epoch;
     if (improved) {
-      state_.best_val_accuracy = val ? score : -1;
+      state_.best_val_accuracy = val ? rec.val_accuracy.value_or(0.0) : -1;
       state_.best_epoch = epoch;
       keep_best();
     }
-    if (store) store->save_epoch(rec, state_, *model_, optimizer_.get(), improved);
+    if (store) store->save_epoch(rec, state_, *model_, optimizer_.get(), improved,
+                                 ema_ ? ema_->tensors() : std::vector<torch::Tensor>{});
+    if (ema_) ema_->swap(*model_);
     records.push_back(rec);
     if (callbacks.on_epoch) callbacks.on_epoch(rec);
   }
-  if (state_.best_epoch != state_.epoch && !best_.empty()) restore_best();
+  // the best weights (Keras's restore_best_weights); with --ema the model holds the optimizer's own now
+  if ((state_.best_epoch != state_.epoch || ema_) && !best_.empty()) restore_best();
   return records;
 }
 

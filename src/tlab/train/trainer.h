@@ -12,6 +12,8 @@
 #include "tlab/core/progress.h"
 #include "tlab/data/loader.h"
 #include "tlab/models/model.h"
+#include "tlab/train/early_stopping.h"
+#include "tlab/train/ema.h"
 #include "tlab/train/optim.h"
 
 namespace tlab::train {
@@ -23,6 +25,9 @@ struct TrainOptions {
   double label_smoothing = 0.0;  // cross-entropy label smoothing in [0, 1)
   uint64_t seed = 0;             // torch RNG is reseeded with seed + epoch at each epoch start
   int progress_every = 10;       // steps between progress callbacks (each one syncs the device)
+  EarlyStoppingOptions early_stopping;  // what the best epoch is, and when to stop before `epochs`
+  double ema_decay = 0;          // --ema DECAY: validate, keep as best and checkpoint an exponential moving
+                                 // average of the weights (train/ema.h), updated every step; 0: off
 };
 
 // Throws UsageError naming the flag for impossible values (the optimizer's and schedule's too).
@@ -65,8 +70,10 @@ struct TrainCallbacks {
 // The trainer's position: stored with every epoch's checkpoint, restored on resume.
 struct TrainerState {
   int epoch = 0;                  // epochs completed
-  int best_epoch = 0;             // epoch of the best weights so far; 0: none yet
+  int best_epoch = 0;             // epoch of the best weights so far (by --monitor); 0: none yet
   double best_val_accuracy = -1;  // their validation accuracy; -1 without validation data
+  MonitorState monitor;           // the monitored value's best and the epochs since (early stopping)
+  bool stopped_early = false;     // early stopping ended the run before `epochs`
 };
 
 // Where a trainer hands each epoch it completes; the run directory is one (train/run_dir.h).
@@ -74,12 +81,16 @@ class EpochStore {
  public:
   virtual ~EpochStore() = default;
   // After epoch state.epoch: its record and the model (+ optimizer, may be null) at its end;
-  // `best`: these are the best weights so far.
+  // `best`: these are the best weights so far. With --ema the model holds the average and
+  // `training_weights` the optimizer's own (models/checkpoint.h); else it is empty.
   virtual void save_epoch(const EpochRecord& record, const TrainerState& state, const torch::nn::Module& model,
-                          const torch::optim::Optimizer* optimizer, bool best) = 0;
-  // Resuming: loads the last stored epoch's model and optimizer, forgets the records of later
-  // epochs (an interrupted run's), and returns its state.
-  virtual TrainerState load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer) = 0;
+                          const torch::optim::Optimizer* optimizer, bool best,
+                          const std::vector<torch::Tensor>& training_weights) = 0;
+  // Resuming: loads the last stored epoch's model and optimizer (and its training weights, when
+  // `training_weights` is given), forgets the records of later epochs (an interrupted run's), and
+  // returns its state.
+  virtual TrainerState load_last(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                 std::vector<torch::Tensor>* training_weights) = 0;
   // Loads the best stored epoch's weights into `model`.
   virtual void load_best(torch::nn::Module& model) = 0;
 };
@@ -90,9 +101,10 @@ class Trainer {
   Trainer(models::ModelPtr model, TrainOptions options, torch::Device device, std::vector<ParamGroup> groups = {});
 
   // Trains epochs [state().epoch + 1, options.epochs], validating on `val` after each (may be null)
-  // and handing each epoch to `store` (may be null: nothing is written). Ends with the best epoch's
-  // weights in the model: the highest validation accuracy, the last epoch without validation data.
-  // Returns the records of the epochs it trained.
+  // and handing each epoch to `store` (may be null: nothing is written); stops earlier when early
+  // stopping says so. Ends with the best epoch's weights in the model (the weight average's with
+  // --ema): the best --monitor value, the last epoch without validation data. Returns the records
+  // of the epochs it trained.
   std::vector<EpochRecord> fit(data::BatchSource& train, data::BatchSource* val, EpochStore* store,
                                const TrainCallbacks& callbacks = {});
 
@@ -138,6 +150,7 @@ class Trainer {
   TeacherLogits teacher_;
   double temperature_ = 1, alpha_ = 0;
   TrainerState state_;
+  std::optional<ModelEma> ema_;      // --ema
   std::vector<torch::Tensor> best_;  // parameters and buffers of the best epoch, in named order
 };
 

@@ -8,7 +8,7 @@
 #include "tlab/eval/metrics.h"
 #include "tlab/features/logistic.h"
 #include "tlab/models/transfer.h"
-#include "tlab/train/strategies/feature_cache.h"
+#include "tlab/train/feature_cache.h"
 #include "tlab/train/strategies/strategies.h"
 
 namespace tlab::train {
@@ -42,6 +42,8 @@ class LinearProbe : public Strategy {
                o.model.head->str(), "'");
     TLAB_CHECK(o.recipe.augment == "none", "--strategy linear-probe fits on features computed once; drop --augment ",
                o.recipe.augment);
+    TLAB_CHECK(o.recipe.early_stopping.patience == 0 && o.recipe.ema_decay == 0,
+               "--strategy linear-probe is one fit, not epochs of steps: drop --early-stopping and --ema");
     TLAB_CHECK(o.strategy.linear_probe.c > 0, "--probe-c: expected a positive inverse regularisation strength, got ",
                o.strategy.linear_probe.c);
   }
@@ -88,8 +90,9 @@ class LinearProbe : public Strategy {
                    {"lbfgs_evaluations", probe.evaluations()},
                    {"feature_dim", x.size(1)},
                    {"train_samples", x.size(0)}};
-    out.state = {1, 1, rec.val_accuracy.value_or(-1.0)};
-    if (in.store) in.store->save_epoch(rec, out.state, *in.model, nullptr, true);
+    out.state.epoch = out.state.best_epoch = 1;
+    out.state.best_val_accuracy = rec.val_accuracy.value_or(-1.0);
+    if (in.store) in.store->save_epoch(rec, out.state, *in.model, nullptr, true, {});
     out.epochs.push_back(rec);
     if (in.callbacks.on_epoch) in.callbacks.on_epoch(rec);
     return out;

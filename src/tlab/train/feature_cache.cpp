@@ -1,4 +1,4 @@
-#include "tlab/train/strategies/feature_cache.h"
+#include "tlab/train/feature_cache.h"
 
 #include <chrono>
 #include <filesystem>
@@ -12,6 +12,12 @@ namespace fs = std::filesystem;
 namespace tlab::train {
 
 CachedFeatures cache_features(const StrategyInput& in, models::TransferModel& model, int augmented_views) {
+  if (in.features) {
+    TLAB_CHECK(int(in.features->train_views.size()) == std::max(1, augmented_views), "cached features: ",
+               in.features->train_views.size(), " training views given, the strategy needs ",
+               std::max(1, augmented_views));
+    return *in.features;
+  }
   size_t memory_left = size_t(in.options->system.cache_mb) << 20;
   const std::string spill_dir = in.scratch_dir.empty() ? fs::temp_directory_path().string() : in.scratch_dir;
   // pass > 0: an augmented view of the training data (the augmentation's draws of epoch `pass`).
@@ -50,6 +56,22 @@ CachedFeatures cache_features(const StrategyInput& in, models::TransferModel& mo
                    (in.val ? " + " + std::to_string(in.val->size()) : std::string()),
                    (in.test ? " + " + std::to_string(in.test->size()) : std::string()), " images computed once in ",
                    out.seconds, " s"));
+  return out;
+}
+
+CachedFeatures select_rows(const CachedFeatures& all, const std::vector<size_t>& train, const std::vector<size_t>& test) {
+  auto rows = [](const torch::Tensor& t, const std::vector<size_t>& idx) {
+    std::vector<int64_t> i(idx.begin(), idx.end());
+    return t.index_select(0, torch::tensor(i, torch::kInt64));
+  };
+  CachedFeatures out;
+  for (const auto& v : all.train_views) out.train_views.push_back(rows(v, train));
+  out.train_labels = rows(all.train_labels, train);
+  const torch::Tensor& plain = all.val ? all.val->features : all.train_views.front();
+  TLAB_CHECK(plain.size(0) == all.train_labels.size(0), "select_rows: ", plain.size(0), " unaugmented rows for ",
+             all.train_labels.size(0), " samples");
+  out.test = features::FeatureSet{rows(plain, test), rows(all.train_labels, test)};
+  out.seconds = 0;  // nothing computed here
   return out;
 }
 

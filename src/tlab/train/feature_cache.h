@@ -21,8 +21,13 @@ struct CachedFeatures {
 };
 
 // Runs `model`'s frozen backbone over input.train (`augmented_views` times with the recipe's
-// augmentation, once without it when 0), input.val and input.test.
+// augmentation, once without it when 0), input.val and input.test; input.features instead when given.
 CachedFeatures cache_features(const StrategyInput& input, models::TransferModel& model, int augmented_views);
+
+// The rows `train` of `all`'s training features as training features, and the rows `test` as test
+// features (a cross-validation fold of features computed once). With augmented training views, `all.val`
+// must hold the same images' unaugmented features, and the test rows come from it.
+CachedFeatures select_rows(const CachedFeatures& all, const std::vector<size_t>& train, const std::vector<size_t>& test);
 
 // Evaluation batches of the cached val and test features, for Trained::eval_batches.
 void add_eval_batches(const StrategyInput& input, const CachedFeatures& features, Trained& out);

@@ -17,6 +17,8 @@
 
 namespace tlab::train {
 
+struct CachedFeatures;  // train/feature_cache.h
+
 // What a strategy trains: open splits and a built model.
 struct StrategyInput {
   const RunOptions* options = nullptr;  // resolved and validated (resolve_options)
@@ -30,6 +32,9 @@ struct StrategyInput {
   bool resume = false;                  // continue from the store's last epoch
   std::string scratch_dir;              // where caches beyond --cache-mb spill; empty: the system's temp directory
   TrainCallbacks callbacks;
+  // Frozen-backbone features of train / val / test computed already (cross-validation computes them
+  // once for all its folds); null: a strategy that reads images once computes them itself.
+  std::shared_ptr<const CachedFeatures> features;
 };
 
 // What comes back: the trained model, its records, and its evaluation prepared.
@@ -58,6 +63,9 @@ class Strategy {
   virtual int extra_input_side(const RunOptions&) const { return 0; }
   // Whether training reads each image once (features cached): then a decoded-image cache only costs memory.
   virtual bool reads_images_once(const RunOptions&) const { return false; }
+  // When it reads images once: how many augmented views of the training images it caches (0: one
+  // unaugmented view), as cache_features (train/feature_cache.h) takes it.
+  virtual int feature_views(const RunOptions&) const { return 0; }
   // Whether an interrupted run can continue (a fit in one go cannot).
   virtual bool resumable() const { return true; }
   // One line saying what a run with `options` does, for an app to print before it starts.

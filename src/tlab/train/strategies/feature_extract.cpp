@@ -4,7 +4,7 @@
 // every epoch.
 #include "tlab/core/error.h"
 #include "tlab/models/transfer.h"
-#include "tlab/train/strategies/feature_cache.h"
+#include "tlab/train/feature_cache.h"
 #include "tlab/train/strategies/image_training.h"
 #include "tlab/train/strategies/strategies.h"
 
@@ -24,6 +24,9 @@ class FeatureExtract : public Strategy {
   }
 
   bool reads_images_once(const RunOptions& o) const override { return cached(o); }
+  int feature_views(const RunOptions& o) const override {
+    return o.recipe.augmentation->empty() ? 0 : o.strategy.feature_extract.views;
+  }
 
   Trained train(const StrategyInput& in) const override {
     auto& transfer = dynamic_cast<models::TransferModel&>(*in.model);
@@ -32,8 +35,7 @@ class FeatureExtract : public Strategy {
     if (!cached(*in.options)) return fit_on_images(in, trainer);
 
     if (in.resume) trainer.resume(*in.store);
-    const int views = in.augmentation->empty() ? 0 : in.options->strategy.feature_extract.views;
-    const CachedFeatures features = cache_features(in, transfer, views);
+    const CachedFeatures features = cache_features(in, transfer, feature_views(*in.options));
     Trained out;
     out.model = in.model;
     out.forward = [model = in.model](torch::Tensor x) {

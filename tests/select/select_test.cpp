@@ -77,6 +77,12 @@ TEST(Grid, CandidatesInParameterGridOrderWithTypedValues) {
   EXPECT_EQ(c[3].options.strategy.name, "linear-probe");
   EXPECT_EQ(c[3].options.recipe.epochs, 2);
   EXPECT_EQ(select::expand_grid("probe-c=0.5", base)[0].options.strategy.linear_probe.c, 0.5);
+  // a list of grids, one after the other (ParameterGrid([{...}, {...}]))
+  const auto pairs = select::expand_grid("model=resnet18;weights=a.pth;lr=1,2|model=vgg11;weights=b.pth", base);
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_EQ(pairs[1].name(), "lr=2 model=resnet18 weights=a.pth");
+  EXPECT_EQ(pairs[2].options.model.weights, "b.pth");
+  EXPECT_THROW(select::expand_grid("lr=1|", base), UsageError);
   for (const char* bad : {"", "lr", "lr=", "lr=1e-3,", "lr=fast", "epochs=2.5", "colour=red", "lr=1;lr=2", "out=x"})
     EXPECT_THROW(select::expand_grid(bad, base), UsageError) << bad;
 }

@@ -79,7 +79,9 @@ std::string Candidate::name() const {
   return out;
 }
 
-std::vector<Candidate> expand_grid(const std::string& grid, const train::RunOptions& base) {
+namespace {
+
+std::vector<Candidate> expand_one(const std::string& grid, const train::RunOptions& base) {
   const nlohmann::json config = train::to_json(base);
   std::map<std::string, std::vector<std::string>> axes;  // sorted by key, as ParameterGrid sorts
   for (const auto& axis : split(grid, ';')) {
@@ -134,6 +136,18 @@ std::vector<Candidate> expand_grid(const std::string& grid, const train::RunOpti
       if (i == 0) return out;
     }
   }
+}
+
+}  // namespace
+
+std::vector<Candidate> expand_grid(const std::string& grid, const train::RunOptions& base) {
+  TLAB_CHECK(!trim(grid).empty(), "--grid: no KEY=VALUES given");
+  std::vector<Candidate> out;
+  for (const auto& part : split(grid, '|')) {
+    TLAB_CHECK(!part.empty(), "--grid: an empty grid between '|' in '", grid, "'");
+    for (auto& c : expand_one(part, base)) out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace tlab::select

@@ -4,6 +4,8 @@
 // label_smoothing, augment, ...; a dash may stand for the underscore), plus lr, optimizer,
 // momentum, weight_decay, schedule and warmup_epochs for the optimizer's and schedule's fields.
 // Candidates come in scikit-learn's ParameterGrid order: keys sorted, the last key varying fastest.
+// Several grids joined by '|' are expanded one after the other (ParameterGrid's list of dicts), e.g.
+// to pair each model with its weights file: "model=mobilenet_v2;weights=A.pth|model=squeezenet1_0;weights=B.pth".
 #include <string>
 #include <utility>
 #include <vector>

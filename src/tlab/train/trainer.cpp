@@ -133,6 +133,19 @@ torch::Tensor Trainer::loss(const data::Batch& batch, const torch::Tensor& logit
   return loss;
 }
 
+torch::Tensor Trainer::train_step(const data::Batch& batch, torch::Tensor* logits_out) {
+  auto x = batch.images.to(device_, /*non_blocking=*/true);
+  auto y = batch.labels.to(device_, /*non_blocking=*/true);
+  optimizer_->zero_grad();
+  auto logits = forward(x);
+  const torch::Tensor loss = this->loss(batch, logits, x, y);
+  loss.backward();
+  optimizer_->step();
+  if (ema_) ema_->update(*model_);
+  if (logits_out) *logits_out = logits.detach();
+  return loss.detach();
+}
+
 EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const TrainCallbacks& callbacks) {
   const Phase phase = start_groups(epoch);
   const int phase_start = phase.start;
@@ -154,14 +167,9 @@ EpochRecord Trainer::train_epoch(data::BatchSource& train, int epoch, const Trai
     if (const auto momentum = scheduled_momentum(options_.schedule, (epoch - 1 - phase_start) * steps + step,
                                                  phase_steps))
       set_momentum(*optimizer_, *momentum);
-    auto x = batch->images.to(device_, /*non_blocking=*/true);
     auto y = batch->labels.to(device_, /*non_blocking=*/true);
-    optimizer_->zero_grad();
-    auto logits = forward(x);
-    const torch::Tensor loss = this->loss(*batch, logits, x, y);
-    loss.backward();
-    optimizer_->step();
-    if (ema_) ema_->update(*model_);
+    torch::Tensor logits;
+    const torch::Tensor loss = train_step(*batch, &logits);
     ++step;
     const int64_t n = y.size(0);
     seen += n;

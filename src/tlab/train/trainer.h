@@ -121,6 +121,13 @@ class Trainer {
   // Continues from the store's last epoch: model, optimizer and state, and its best weights.
   void resume(EpochStore& store);
 
+  // One optimizer step on `batch` at the optimizer's current LR (set_learning_rate); returns the
+  // batch's loss (and its logits in `logits`, when given). fit() runs these; so does an LR sweep.
+  torch::Tensor train_step(const data::Batch& batch, torch::Tensor* logits = nullptr);
+  // The model and the LR of each parameter group relative to the scheduled one (lr_find).
+  torch::nn::Module& model() { return *model_; }
+  const std::vector<double>& lr_scales() const { return lr_scales_; }
+
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
   const TrainerState& state() const { return state_; }
 

@@ -18,6 +18,7 @@ Command add_compare(CLI::App& app);          // compare.cpp
 Command add_cv(CLI::App& app);               // cv.cpp
 Command add_select(CLI::App& app);           // select.cpp
 Command add_lr_find(CLI::App& app);          // lr_find.cpp
+Command add_report(CLI::App& app);           // report.cpp
 Command add_eval(CLI::App& app);             // eval.cpp
 Command add_predict(CLI::App& app);          // predict.cpp
 Command add_summary(CLI::App& app);          // summary.cpp

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "run_flags.h"
+#include "run_summary.h"
 #include "tlab/train/compare.h"
 
 namespace tlab::app {
@@ -20,6 +21,7 @@ int run_compare(const train::CompareOptions& c) {
       },
       progress_callbacks());
   std::printf("\n%s\nwrote %s/compare.json\n", train::format_table(rows).c_str(), c.base.system.out.c_str());
+  write_html_report(c.base.system.out);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "cv_flags.h"
 #include "run_flags.h"
+#include "run_summary.h"
 #include "tlab/core/io.h"
 
 namespace tlab::app {
@@ -25,6 +26,7 @@ int run_cv(const train::RunOptions& o, select::CvOptions cv) {
               r.macro_f1.mean, r.macro_f1.std, int(r.folds.size()), r.seconds);
   if (r.feature_passes) std::printf("; backbone features %d x in %.1f s", r.feature_passes, r.feature_seconds);
   std::printf(")\nwrote %s/cv.json\n", out.c_str());
+  write_html_report(out);
   return 0;
 }
 

@@ -22,7 +22,7 @@ int run_lr_find(const train::RunOptions& o, const train::LrFindOptions& lf, cons
   chart.x_label = "learning rate (log scale)";
   chart.y_label = "smoothed loss";
   chart.log_x = true;
-  chart.series.push_back({"loss", r.lrs, r.losses});
+  chart.series.push_back(report::series("loss", r.lrs, r.losses));
   for (const auto& s : r.suggestions) {
     suggestions[s.name] = {{"lr", s.lr}, {"at_lr", s.at_lr}, {"loss", s.loss}};
     char label[64];

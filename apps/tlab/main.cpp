@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"TransferLab: train, evaluate and deploy image classifiers with deep and transfer learning"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("tlab ") + TLAB_VERSION);
-  const std::vector<app::Command> commands = {app::add_train(cli),   app::add_compare(cli), app::add_cv(cli), app::add_select(cli), app::add_lr_find(cli), app::add_eval(cli),
+  const std::vector<app::Command> commands = {app::add_train(cli),   app::add_compare(cli), app::add_cv(cli), app::add_select(cli), app::add_lr_find(cli), app::add_report(cli), app::add_eval(cli),
                                               app::add_predict(cli), app::add_summary(cli), app::add_models(cli),
                                               app::add_augment_preview(cli), app::add_export(cli),
                                               app::add_serve(cli)};

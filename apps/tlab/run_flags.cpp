@@ -102,6 +102,9 @@ void add_recipe_flags(CLI::App* c, train::Recipe& r) {
       ->capture_default_str();
   c->add_option("--label-smoothing", r.label_smoothing, "cross-entropy label smoothing")->capture_default_str();
   c->add_option("--seed", r.seed, "seed for initialisation, split and shuffling")->capture_default_str();
+  c->add_option("--calibrate", r.calibrate,
+                "fit temperature scaling on the validation split after training; predict, eval and serve use it")
+      ->capture_default_str();
   c->add_option("--augment", r.augment, "augmentation: none | light | keras | strong | FILE.json (docs/AUGMENTATION.md)")
       ->capture_default_str();
 }

@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "cv_flags.h"
-#include "report.h"
+#include "run_summary.h"
 #include "run_flags.h"
 #include "tlab/select/grid_search.h"
 
@@ -32,6 +32,7 @@ int run_select(select::SelectOptions o) {
   std::printf("\n%s\nbest: %s\n", select::format_leaderboard(r).c_str(), r.candidates[r.best].candidate.name().c_str());
   if (r.refit) print_reports(*r.refit);
   std::printf("wrote %s/leaderboard.json\n", o.base.system.out.c_str());
+  write_html_report(o.base.system.out);
   return 0;
 }
 

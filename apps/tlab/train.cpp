@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "report.h"
+#include "run_summary.h"
 #include "run_flags.h"
 #include "tlab/train/run.h"
 #include "tlab/train/strategy.h"
@@ -23,6 +23,7 @@ int run_train(const CLI::App& command, const train::RunOptions& o, const std::st
     r = train::run_training(o, callbacks);
   }
   print_reports(r);
+  write_html_report(r.dir);
   return 0;
 }
 

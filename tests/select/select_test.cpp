@@ -15,13 +15,7 @@ namespace {
 
 train::RunOptions bars(const TempDir& dir) {
   write_bar_dataset(dir.str("bars"), 90, 30);
-  train::RunOptions o;
-  o.data.spec = "idx:" + dir.str("bars");
-  o.recipe.epochs = 2;
-  o.recipe.batch_size = 16;
-  o.system.workers = 0;
-  o.system.out = dir.str("cv");
-  return o;
+  return bar_run(dir.str("bars"), dir.str("cv"));
 }
 
 TEST(CrossValidate, FoldsScoreTheirHeldOutPartAndSummariseAsNumPy) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../test_util.h"
+#include "tlab/train/options.h"
 
 namespace tlab::test {
 
@@ -31,6 +32,18 @@ inline void write_bar_idx(const std::string& dir, const std::string& prefix, int
 inline void write_bar_dataset(const std::string& dir, int train = 240, int test = 60) {
   write_bar_idx(dir, "train", train, 1);
   write_bar_idx(dir, "t10k", test, 2);
+}
+
+// A short run on the bars of `data_dir` (write_bar_dataset) into `out`: 2 epochs, batch 16, loading on
+// the training thread.
+inline train::RunOptions bar_run(const std::string& data_dir, const std::string& out, int epochs = 2) {
+  train::RunOptions o;
+  o.data.spec = "idx:" + data_dir;
+  o.recipe.epochs = epochs;
+  o.recipe.batch_size = 16;
+  o.system.workers = 0;
+  o.system.out = out;
+  return o;
 }
 
 // The records of RUN_DIR/metrics.jsonl, one per epoch.

@@ -54,6 +54,12 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  auto j = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw DataError(str_cat("'", path, "' is not valid JSON"));
+  return j;
+}
+
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
   if (!out) throw IoError(str_cat("cannot open '", path, "' for appending"));

@@ -16,6 +16,8 @@ void write_atomic_with(const std::string& path, const std::function<void(const s
 void write_json_atomic(const std::string& path, const nlohmann::json& value);
 // Reads a whole file; throws IoError naming the file when it cannot.
 std::string read_file(const std::string& path);
+// A whole file parsed as JSON; throws IoError when unreadable, DataError naming the file when not JSON.
+nlohmann::json read_json_file(const std::string& path);
 // Appends one line (e.g. a JSON-lines record) and flushes.
 void append_line(const std::string& path, const std::string& line);
 // The lines of a text (class names, labels): trailing spaces and '\r' trimmed, trailing empty lines

@@ -1,5 +1,6 @@
 #include "tlab/eval/metrics.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -46,51 +47,62 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
   return m;
 }
 
-Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
-                 data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress) {
+Outputs collect_outputs(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
+                        data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress,
+                        int64_t pass) {
   PhaseProgress report(progress, "evaluate", int64_t(loader.num_batches()));
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
-  const auto& classes = loader.classes();
-  std::vector<int64_t> labels, predictions;
-  std::vector<float> probabilities;  // [N, K] row-major, for ROC-AUC and calibration
-  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-  torch::Tensor top5_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-  loader.start_epoch(0);
+  std::vector<torch::Tensor> logits, labels;
+  loader.start_epoch(pass);
   while (auto batch = loader.next()) {
-    auto x = batch->images.to(device, /*non_blocking=*/true);
-    auto y = batch->labels.to(device, /*non_blocking=*/true);
-    auto logits = forward(x);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .to(torch::kFloat64);
-    if (classes.size() > 5) {
-      auto top5 = std::get<1>(logits.topk(5, 1));
-      top5_sum += top5.eq(y.unsqueeze(1)).any(1).sum();
-    }
-    const auto prob = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
-    probabilities.insert(probabilities.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
-    auto pred = logits.argmax(1).to(torch::kCPU);
-    const int64_t* p = pred.data_ptr<int64_t>();
-    const int64_t* l = batch->labels.data_ptr<int64_t>();
-    predictions.insert(predictions.end(), p, p + pred.size(0));
-    labels.insert(labels.end(), l, l + pred.size(0));
-    report.step(pred.size(0));
+    logits.push_back(forward(batch->images.to(device, /*non_blocking=*/true)).to(torch::kCPU, torch::kFloat32));
+    labels.push_back(batch->labels.to(torch::kCPU));
+    report.step(batch->labels.size(0));
   }
   model.train(was_training);
-  Metrics m = compute_metrics(labels, predictions, classes);
-  m.loss = loss_sum.item<double>() / double(m.samples);
-  if (classes.size() > 5) m.top5_accuracy = double(top5_sum.item<int64_t>()) / double(m.samples);
-  add_probability_metrics(m, labels, probabilities);
+  TLAB_CHECK(!logits.empty(), "evaluate: the loader gives no batches");
+  return {torch::cat(logits), torch::cat(labels)};
+}
+
+Metrics metrics_from_log_probabilities(const torch::Tensor& log_probabilities, const torch::Tensor& labels,
+                                       const std::vector<std::string>& classes) {
+  const auto lp = log_probabilities.to(torch::kCPU, torch::kFloat64).contiguous();
+  const auto y = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  TLAB_CHECK(lp.dim() == 2 && lp.size(0) == y.size(0) && lp.size(1) == int64_t(classes.size()), "metrics: ",
+             lp.sizes(), " log-probabilities for ", y.size(0), " labels and ", classes.size(), " classes");
+  const auto predicted = lp.argmax(1).contiguous();
+  const std::vector<int64_t> label_v(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
+  Metrics m = compute_metrics(label_v, {predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + y.numel()},
+                              classes);
+  m.loss = -lp.gather(1, y.unsqueeze(1)).mean().item<double>();
+  if (classes.size() > 5)
+    m.top5_accuracy = std::get<1>(lp.topk(5, 1)).eq(y.unsqueeze(1)).any(1).to(torch::kFloat64).mean().item<double>();
+  if (classes.size() >= 2) {
+    const auto p = lp.exp().to(torch::kFloat32).contiguous();
+    const std::vector<float> probabilities(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    m.roc_auc = roc_auc_ovr(label_v, probabilities, int64_t(classes.size()), &m.roc_auc_undefined);
+    m.calibration = calibration(label_v, probabilities, int64_t(classes.size()));
+  }
   return m;
 }
 
-void add_probability_metrics(Metrics& m, const std::vector<int64_t>& labels, const std::vector<float>& probabilities) {
-  const auto classes = int64_t(m.per_class.size());
-  if (classes < 2) return;
-  m.roc_auc = roc_auc_ovr(labels, probabilities, classes, &m.roc_auc_undefined);
-  m.calibration = calibration(labels, probabilities, classes);
+Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
+                 data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress) {
+  const Outputs out = collect_outputs(model, forward, loader, device, progress);
+  return metrics_from_log_probabilities(torch::log_softmax(out.logits.to(torch::kFloat64), 1), out.labels,
+                                        loader.classes());
+}
+
+std::vector<ConfusedPair> most_confused(const Metrics& m, int64_t min_count) {
+  std::vector<ConfusedPair> out;
+  for (size_t a = 0; a < m.confusion_matrix.size(); ++a)
+    for (size_t p = 0; p < m.confusion_matrix[a].size(); ++p)
+      if (a != p && m.confusion_matrix[a][p] >= min_count)
+        out.push_back({m.per_class[a].name, m.per_class[p].name, m.confusion_matrix[a][p]});
+  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.count > y.count; });
+  return out;
 }
 
 nlohmann::json to_json(const Metrics& m) {
@@ -118,6 +130,11 @@ nlohmann::json to_json(const Metrics& m) {
     for (const auto& b : m.calibration->bins)
       j["reliability"].push_back({{"lower", b.lower}, {"upper", b.upper}, {"count", b.count},
                                   {"accuracy", b.accuracy}, {"confidence", b.confidence}});
+  }
+  j["most_confused"] = nlohmann::json::array();
+  for (const auto& c : most_confused(m)) {
+    if (j["most_confused"].size() == 10) break;
+    j["most_confused"].push_back({{"actual", c.actual}, {"predicted", c.predicted}, {"count", c.count}});
   }
   j["per_class"] = nlohmann::json::array();
   for (size_t c = 0; c < m.per_class.size(); ++c) {
@@ -150,6 +167,13 @@ std::string format_report(const Metrics& m) {
   if (m.loss || m.top5_accuracy) os << "\n";
   if (m.roc_auc) os << "roc-auc ovr macro " << m.roc_auc->macro << "   weighted " << m.roc_auc->weighted << "\n";
   if (m.calibration) os << "calibration (15 bins) ece " << m.calibration->ece << "   mce " << m.calibration->mce << "\n";
+  const auto confused = most_confused(m);
+  if (!confused.empty()) {
+    os << "most confused:";
+    for (size_t i = 0; i < confused.size() && i < 3; ++i)
+      os << (i ? ", " : " ") << confused[i].actual << " as " << confused[i].predicted << " (" << confused[i].count << ")";
+    os << "\n";
+  }
   return os.str();
 }
 

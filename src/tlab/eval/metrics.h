@@ -36,17 +36,39 @@ struct Metrics {
   std::optional<Calibration> calibration;  // 15 bins
 };
 
-// Adds ROC-AUC and calibration to `m` from row-major probabilities [N, K] of the same samples.
-void add_probability_metrics(Metrics& m, const std::vector<int64_t>& labels, const std::vector<float>& probabilities);
-
 // From hard predictions. Throws UsageError for size mismatches or labels out of range.
 Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,
                         const std::vector<std::string>& class_names);
 
-// Runs `model` over the loader in eval mode without gradients and computes every metric,
-// including loss and top-5 accuracy from the logits. `progress`: a report per batch (phase "evaluate").
+// Every metric of the samples whose log-probabilities [N, K] (float64) and labels [N] are given: from
+// the argmax, and from the probabilities the loss (mean negative log-probability of the label), top-5
+// accuracy, ROC-AUC and calibration.
+Metrics metrics_from_log_probabilities(const torch::Tensor& log_probabilities, const torch::Tensor& labels,
+                                       const std::vector<std::string>& class_names);
+
+// What a model gave for each sample of one pass over a loader: row i is the loader's i-th sample.
+struct Outputs {
+  torch::Tensor logits;  // [N, K] float32, on the CPU
+  torch::Tensor labels;  // [N] int64
+};
+
+// Runs `model` over the loader in eval mode without gradients; `pass` is the epoch the loader's
+// pass starts with (an augmenting loader draws from it). `progress`: a report per batch (phase "evaluate").
+Outputs collect_outputs(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
+                        data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress = {},
+                        int64_t pass = 0);
+
+// collect_outputs, then every metric from the softmax of the logits.
 Metrics evaluate(torch::nn::Module& model, const std::function<torch::Tensor(torch::Tensor)>& forward,
                  data::BatchSource& loader, const torch::Device& device, const ProgressCallback& progress = {});
+
+// The most confused pairs (fastai's most_confused): off-diagonal cells of the confusion matrix with
+// at least `min_count` samples, largest first (ties: by actual, then predicted class).
+struct ConfusedPair {
+  std::string actual, predicted;
+  int64_t count = 0;
+};
+std::vector<ConfusedPair> most_confused(const Metrics& m, int64_t min_count = 1);
 
 nlohmann::json to_json(const Metrics& m);
 // A scikit-learn style classification report plus accuracy/loss/top-5 lines.

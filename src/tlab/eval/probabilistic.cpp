@@ -98,4 +98,31 @@ Calibration calibration(const std::vector<int64_t>& labels, const std::vector<fl
   return c;
 }
 
+RocCurve roc_curve(const std::vector<int64_t>& labels, const std::vector<float>& probabilities, int64_t classes,
+                   int64_t positive) {
+  TLAB_CHECK(classes > 0 && probabilities.size() == labels.size() * size_t(classes) && positive >= 0 &&
+                 positive < classes,
+             "roc_curve: ", probabilities.size(), " probabilities for ", labels.size(), " samples of ", classes,
+             " classes, class ", positive);
+  std::vector<size_t> order(labels.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto score = [&](size_t i) { return probabilities[i * size_t(classes) + size_t(positive)]; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score(a) > score(b); });
+  double p = 0, n = 0;
+  for (auto l : labels) (l == positive ? p : n) += 1;
+  RocCurve c;
+  if (p == 0 || n == 0) return c;
+  c.fpr.push_back(0);
+  c.tpr.push_back(0);
+  double tp = 0, fp = 0;
+  for (size_t k = 0; k < order.size(); ++k) {
+    (labels[order[k]] == positive ? tp : fp) += 1;
+    if (k + 1 == order.size() || score(order[k + 1]) != score(order[k])) {
+      c.fpr.push_back(fp / n);
+      c.tpr.push_back(tp / p);
+    }
+  }
+  return c;
+}
+
 }  // namespace tlab::eval

@@ -23,6 +23,15 @@ struct RocAuc {
 std::optional<RocAuc> roc_auc_ovr(const std::vector<int64_t>& labels, const std::vector<float>& probabilities,
                                   int64_t classes, std::string* why = nullptr);
 
+// The one-vs-rest ROC curve of class `positive`: a point (false positive rate, true positive rate)
+// at (0, 0) and after every distinct score, highest first (scikit-learn's roc_curve with
+// drop_intermediate=False). Empty when the class has no positives or no negatives.
+struct RocCurve {
+  std::vector<double> fpr, tpr;
+};
+RocCurve roc_curve(const std::vector<int64_t>& labels, const std::vector<float>& probabilities, int64_t classes,
+                   int64_t positive);
+
 struct ReliabilityBin {
   double lower = 0, upper = 0;  // confidences in (lower, upper]
   int64_t count = 0;

@@ -46,7 +46,11 @@ Bundle export_bundle(const infer::LoadedModel& m, const BundleOptions& options) 
   TLAB_CHECK(!options.out.empty(), "export: give --out DIR");
   if (options.format == Format::kOnnx) check_opset(options.opset);  // before the (long) trace
   const torch::jit::Module traced = trace_model(m);
-  const std::string preprocess = transforms::to_json(m.input).dump(2) + "\n";
+  // The traced model returns the raw logits; a temperature fitted by the run (divide the logits by it
+  // for calibrated probabilities) travels beside the input spec, where tlab's loaders read it.
+  nlohmann::json spec = transforms::to_json(m.input);
+  if (m.temperature != 1.0) spec["temperature"] = m.temperature;
+  const std::string preprocess = spec.dump(2) + "\n";
   const std::string classes = classes_text(m.classes);
   // Produce the model's bytes before touching the directory: a model that cannot be exported leaves nothing.
   std::string onnx_bytes;
@@ -55,7 +59,7 @@ Bundle export_bundle(const infer::LoadedModel& m, const BundleOptions& options) 
     o.opset = options.opset;
     o.input_shape = {m.input.channels, m.input.height, m.input.width};
     o.model_name = m.architecture;
-    o.metadata = {{"classes", nlohmann::json(m.classes).dump()}, {"preprocess", transforms::to_json(m.input).dump()}};
+    o.metadata = {{"classes", nlohmann::json(m.classes).dump()}, {"preprocess", spec.dump()}};
     onnx_bytes = to_onnx(traced, o);
   }
   Bundle b;

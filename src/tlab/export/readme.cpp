@@ -38,7 +38,11 @@ std::string bundle_readme(const infer::LoadedModel& m, Format format, int opset)
   s << "# " << m.architecture << ", exported by TransferLab " << TLAB_VERSION << "\n\n"
     << "From `" << m.source << "`: " << m.classes.size() << " classes (`classes.txt`, in output order). "
     << "Input `[N, " << in.channels << ", " << in.height << ", " << in.width
-    << "]` float32, any N; output: logits `[N, " << m.classes.size() << "]` (softmax gives probabilities).\n\n"
+    << "]` float32, any N; output: logits `[N, " << m.classes.size() << "]` (softmax gives probabilities).\n\n";
+  if (m.temperature != 1.0)
+    s << "Calibrated probabilities: softmax(logits / " << m.temperature
+      << ") (temperature scaling fitted on the run's validation split; `temperature` in `preprocess.json`).\n\n";
+  s
     << "## Preprocessing (`preprocess.json`)\n\n" << preprocessing(in) << "\n";
   if (format == Format::kTorchScript) {
     s << "## Load `model.pt` (TorchScript, traced by LibTorch's C++ tracer)\n\n"

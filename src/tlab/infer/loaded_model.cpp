@@ -71,9 +71,11 @@ LoadedModel load_checkpoint(const std::string& path, const torch::Device& device
     m.architecture = meta.at("model").get<std::string>();
     m.input = transforms::input_spec_from_json(meta.at("input"));
     m.classes = meta.at("classes").get<std::vector<std::string>>();
+    m.temperature = meta.value("temperature", 1.0);
   } catch (const nlohmann::json::exception& e) {
     throw WeightsError(str_cat("checkpoint '", path, "': its meta record lacks the input spec or classes (", e.what(), ")"));
   }
+  TLAB_CHECK_WEIGHTS(m.temperature > 0, "checkpoint '", path, "': temperature ", m.temperature, " is not positive");
   m.device = device;
   m.source = path;
   return m;
@@ -94,25 +96,29 @@ LoadedModel load_torchscript(const std::string& path, const torch::Device& devic
     o.width = width;
     return std::make_shared<models::TorchScriptBackbone>(path, o);
   };
-  auto script = script_of_size(3, 224, 224);
-  // The preprocessing and classes saved with the model: inside the file, else beside it.
+  // The preprocessing and classes saved with the model: inside the file, else beside it. Read first:
+  // the model is probed at the size they say (a 1-channel 28 x 28 model cannot run a 3 x 224 x 224 probe).
+  const auto inside = models::TorchScriptBackbone::read_extra_files(path);
   auto saved = [&](const std::string& name) -> std::string {
-    if (auto it = script->extra_files().find(name); it != script->extra_files().end()) return it->second;
+    if (auto it = inside.find(name); it != inside.end()) return it->second;
     const fs::path beside = fs::path(path).parent_path() / name;
     return fs::is_regular_file(beside) ? read_file(beside.string()) : std::string();
   };
   if (const std::string spec = saved("preprocess.json"); !spec.empty()) {
     const auto j = nlohmann::json::parse(spec, nullptr, /*allow_exceptions=*/false);
     TLAB_CHECK_WEIGHTS(j.is_object(), "TorchScript file '", path, "': its preprocess.json is not a JSON object");
-    m.input = transforms::input_spec_from_json(j);
-    if (m.input.channels != 3 || m.input.height != 224 || m.input.width != 224)
-      script = script_of_size(m.input.channels, m.input.height, m.input.width);
+    auto spec_json = j;
+    m.temperature = j.value("temperature", 1.0);  // written by tlab export beside the input spec
+    spec_json.erase("temperature");
+    TLAB_CHECK_WEIGHTS(m.temperature > 0, "TorchScript file '", path, "': temperature ", m.temperature,
+                       " in preprocess.json is not positive");
+    m.input = transforms::input_spec_from_json(spec_json);
   } else {
     m.input = transforms::imagenet_spec(256, 224);
     log_info(str_cat("TorchScript file '", path, "' carries no preprocess.json: using ImageNet's (resize 256, crop 224)"));
   }
   m.classes = classes.empty() ? split_lines(saved("classes.txt")) : classes;
-  m.model = script;
+  m.model = script_of_size(m.input.channels, m.input.height, m.input.width);
   m.model->to(device);
   models::prepare_for_inference(*m.model);
   return m;
@@ -140,7 +146,8 @@ LoadedModel load(const ModelSource& s, const torch::Device& device) {
 
 torch::Tensor logits(const LoadedModel& m, const torch::Tensor& batch) {
   torch::NoGradGuard no_grad;
-  return m.model->forward(batch.to(m.device));
+  auto z = m.model->forward(batch.to(m.device));
+  return m.temperature == 1.0 ? z : z / m.temperature;
 }
 
 }  // namespace tlab::infer

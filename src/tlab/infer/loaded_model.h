@@ -20,6 +20,8 @@ struct LoadedModel {
   std::vector<std::string> classes;  // names in label order; "0", "1", ... when unknown
   torch::Device device = torch::kCPU;
   std::string source;                // what it was loaded from (a file), for messages
+  double temperature = 1.0;          // logits() divides by it: temperature scaling fitted by the run
+                                     // (eval/temperature.h), from the checkpoint or preprocess.json
 };
 
 // Where a model comes from, as `tlab predict` names it: a checkpoint, or a zoo architecture with
@@ -48,7 +50,8 @@ LoadedModel load_torchscript(const std::string& path, const torch::Device& devic
                              const std::vector<std::string>& classes = {});
 
 // Logits [N, classes] of a preprocessed batch [N, C, H, W] (on any device; moved to the model's),
-// without gradients: the one forward of inference.
+// divided by the model's temperature, without gradients: the one forward of inference, so every
+// probability a user sees (eval, predict, serve) is the calibrated one.
 torch::Tensor logits(const LoadedModel& model, const torch::Tensor& batch);
 
 }  // namespace tlab::infer

@@ -38,6 +38,12 @@ const std::vector<ModelInfo>& model_registry() {
   return registry;
 }
 
+std::vector<torch::Tensor> parameters_and_buffers(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> all = module.parameters();
+  for (const auto& b : module.buffers()) all.push_back(b);
+  return all;
+}
+
 std::map<std::string, torch::Tensor> extract_features(Model& model, const torch::Tensor& x,
                                                       const std::vector<std::string>& names) {
   std::map<std::string, torch::Tensor> out;

@@ -43,6 +43,10 @@ class Model : public torch::nn::Module {
 
 // Outputs of the named stages (see Model::forward_observed) for input x; throws
 // UsageError naming the known stages when a name is unknown.
+// Every parameter, then every buffer, in the module's named order: the tensors that make a model's
+// state (what a weight average, a snapshot or a reset copies).
+std::vector<torch::Tensor> parameters_and_buffers(const torch::nn::Module& module);
+
 std::map<std::string, torch::Tensor> extract_features(Model& model, const torch::Tensor& x,
                                                       const std::vector<std::string>& names);
 

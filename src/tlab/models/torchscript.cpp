@@ -39,6 +39,19 @@ std::shared_ptr<torch::jit::Function> penultimate(const torch::jit::Module& modu
 
 }  // namespace
 
+std::map<std::string, std::string> TorchScriptBackbone::read_extra_files(const std::string& path) {
+  std::map<std::string, std::string> out;
+  try {
+    torch::jit::ExtraFilesMap extra{{"preprocess.json", ""}, {"classes.txt", ""}};
+    torch::jit::load(path, c10::nullopt, extra);
+    for (const auto& [name, content] : extra)
+      if (!content.empty()) out[name] = content;
+  } catch (const c10::Error& e) {
+    throw WeightsError(str_cat("'", path, "' is not a loadable TorchScript file: ", e.what_without_backtrace()));
+  }
+  return out;
+}
+
 TorchScriptBackbone::TorchScriptBackbone(const std::string& path, const ModelOptions& o) : path_(path) {
   try {
     // int8 mobile models are packed for QNNPACK; use it when this build has it.

@@ -28,6 +28,9 @@ class TorchScriptBackbone : public Model {
   // Files saved in the archive beside the model (torch.jit.save's _extra_files) that inference
   // reads: "preprocess.json" (transforms::to_json of the input spec) and "classes.txt"; only those present.
   const std::map<std::string, std::string>& extra_files() const { return extra_files_; }
+  // The same files of the TorchScript file `path`, read without building a model (whose probe needs
+  // the input size that preprocess.json says). Throws WeightsError naming the file.
+  static std::map<std::string, std::string> read_extra_files(const std::string& path);
 
  private:
   torch::Tensor run(torch::jit::Function& fn, const torch::Tensor& x);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 
 #include "tlab/core/error.h"
 
@@ -31,6 +32,9 @@ pre { background: #fff; border: 1px solid #e2e2e2; padding: 10px; overflow: auto
 .thumbs { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; margin: 12px 0; }
 .thumbs figure { padding: 6px; }
 .thumbs img { width: 100%; aspect-ratio: 1 / 1; object-fit: contain; background: #eee; }
+.thumbs.wide { grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); }
+.thumbs.wide img { aspect-ratio: 2 / 1; }
+details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 .thumbs figcaption { font-size: 12px; line-height: 1.35; color: #333; }
 )css";
 
@@ -101,8 +105,20 @@ void Page::image(const std::vector<unsigned char>& bytes, const std::string& mim
   blocks_.push_back({true, "<figure>" + img_tag(bytes, mime, alt) + caption(text) + "</figure>"});
 }
 
-void Page::image_grid(const std::vector<GridImage>& items) {
-  std::string html = "<div class=\"thumbs\">";
+std::string fixed(double value, int digits) {
+  std::ostringstream s;
+  s.precision(digits);
+  s << std::fixed << value;
+  return s.str();
+}
+
+void Page::collapsed(const std::string& summary, const std::string& text) {
+  blocks_.push_back({false, "<details><summary>" + escape_html(summary) + "</summary><pre>" + escape_html(text) +
+                                "</pre></details>"});
+}
+
+void Page::image_grid(const std::vector<GridImage>& items, bool wide) {
+  std::string html = wide ? "<div class=\"thumbs wide\">" : "<div class=\"thumbs\">";
   for (const GridImage& it : items) {
     html += "<figure>" + img_tag(it.bytes, it.mime, it.alt) + "<figcaption>";
     for (size_t i = 0; i < it.caption.size(); ++i) html += (i ? "<br>" : "") + escape_html(it.caption[i]);

@@ -14,6 +14,9 @@ namespace tlab::report {
 // HTML text and attribute values need exactly XML's escapes.
 inline std::string escape_html(std::string_view text) { return escape_xml(text); }
 
+// A number with `digits` decimals, as the report's tables and captions show it ("0.9673").
+std::string fixed(double value, int digits = 4);
+
 // Standard base64 (RFC 4648) with '=' padding.
 std::string base64(const std::vector<unsigned char>& bytes);
 
@@ -32,7 +35,9 @@ class Page {
 
   void heading(const std::string& text, int level = 2);  // <h2>..<h6>; level 1 is the page title
   void paragraph(const std::string& text);
-  void preformatted(const std::string& text);  // monospaced, e.g. the run's config or a log tail
+  void preformatted(const std::string& text);
+  // Preformatted text folded under a one-line summary (<details>), e.g. a long config.
+  void collapsed(const std::string& summary, const std::string& text);  // monospaced, e.g. the run's config or a log tail
   // A chart's SVG inline, with a caption under it.
   void figure(const Figure& fig, const std::string& caption = "");
   // A table; numeric cells are right-aligned. Every row has the headers' length.
@@ -41,7 +46,8 @@ class Page {
   void image(const std::vector<unsigned char>& bytes, const std::string& mime, const std::string& caption,
              const std::string& alt);
   // Thumbnails in a grid, each with its caption lines.
-  void image_grid(const std::vector<GridImage>& items);
+  // `wide`: images twice as wide as high (an input beside its overlay).
+  void image_grid(const std::vector<GridImage>& items, bool wide = false);
 
   std::string render() const;
 

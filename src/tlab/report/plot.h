@@ -24,6 +24,15 @@ struct Series {
   bool points = false;          // a dot at every point (always drawn for a single point)
 };
 
+// A named series (the other fields at their defaults).
+inline Series series(std::string name, std::vector<double> x = {}, std::vector<double> y = {}) {
+  Series s;
+  s.name = std::move(name);
+  s.x = std::move(x);
+  s.y = std::move(y);
+  return s;
+}
+
 // A labelled dot on a line chart, e.g. the learning rate that lr-find suggests.
 struct Marker {
   double x = 0, y = 0;

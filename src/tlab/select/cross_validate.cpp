@@ -14,12 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::vector<torch::Tensor> weights_of(const torch::nn::Module& m) {
-  std::vector<torch::Tensor> all = m.parameters();
-  for (const auto& b : m.buffers()) all.push_back(b);
-  return all;
-}
-
 // What the opened data depends on.
 std::string data_key(const train::RunOptions& o) {
   return str_cat(o.data.spec, "|", o.data.test, "|", o.data.test_split, "|", o.data.strict, "|", o.model.name, "|",
@@ -67,7 +61,8 @@ const train::RunData& CvData::data(const train::RunOptions& o, const train::Stra
     slot = std::make_unique<Opened>();
     slot->data = train::open_run_data(o, strategy, std::nullopt);
     if (slot->data.pretrained)
-      for (const auto& t : weights_of(*slot->data.pretrained->model)) slot->pretrained.push_back(t.detach().clone());
+      for (const auto& t : models::parameters_and_buffers(*slot->data.pretrained->model))
+        slot->pretrained.push_back(t.detach().clone());
   }
   return slot->data;
 }
@@ -77,7 +72,7 @@ models::ModelPtr CvData::fresh_model(const train::RunOptions& o, const train::Ru
   if (d.pretrained) {
     const auto& saved = data_.at(data_key(o))->pretrained;
     torch::NoGradGuard no_grad;
-    auto now = weights_of(*d.pretrained->model);
+    auto now = models::parameters_and_buffers(*d.pretrained->model);
     for (size_t i = 0; i < now.size(); ++i) now[i].copy_(saved.at(i));
   }
   return train::build_model(o, d);

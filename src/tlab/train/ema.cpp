@@ -1,27 +1,18 @@
 #include "tlab/train/ema.h"
 
 #include "tlab/core/error.h"
+#include "tlab/models/model.h"
 
 namespace tlab::train {
-namespace {
-
-std::vector<torch::Tensor> weights_of(const torch::nn::Module& model) {
-  std::vector<torch::Tensor> all = model.parameters();
-  for (const auto& b : model.buffers()) all.push_back(b);
-  return all;
-}
-
-}  // namespace
-
 ModelEma::ModelEma(const torch::nn::Module& model, double decay) : decay_(decay) {
   TLAB_CHECK(decay >= 0 && decay < 1, "--ema: expected a decay in [0, 1), got ", decay);
   torch::NoGradGuard no_grad;
-  for (const auto& w : weights_of(model)) tensors_.push_back(w.detach().clone());
+  for (const auto& w : models::parameters_and_buffers(model)) tensors_.push_back(w.detach().clone());
 }
 
 void ModelEma::update(const torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
-  const auto weights = weights_of(model);
+  const auto weights = models::parameters_and_buffers(model);
   TLAB_CHECK(weights.size() == tensors_.size(), "ModelEma: the model has ", weights.size(), " tensors, the average ",
              tensors_.size());
   for (size_t i = 0; i < weights.size(); ++i) {
@@ -32,7 +23,7 @@ void ModelEma::update(const torch::nn::Module& model) {
 
 void ModelEma::swap(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
-  auto weights = weights_of(model);
+  auto weights = models::parameters_and_buffers(model);
   for (size_t i = 0; i < weights.size(); ++i) {
     auto own = weights[i].detach().clone();
     weights[i].copy_(tensors_[i]);

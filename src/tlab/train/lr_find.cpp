@@ -69,11 +69,7 @@ LrFindResult lr_sweep(Trainer& trainer, data::BatchSource& train, const LrFindOp
   validate(o);
   // what to put back: the weights and buffers, and the optimizer's state
   std::vector<torch::Tensor> saved;
-  {
-    torch::NoGradGuard no_grad;
-    for (const auto& p : trainer.model().parameters()) saved.push_back(p.detach().clone());
-    for (const auto& b : trainer.model().buffers()) saved.push_back(b.detach().clone());
-  }
+  for (const auto& t : models::parameters_and_buffers(trainer.model())) saved.push_back(t.detach().clone());
   std::stringstream optimizer_state;
   {
     torch::serialize::OutputArchive archive;
@@ -115,9 +111,8 @@ LrFindResult lr_sweep(Trainer& trainer, data::BatchSource& train, const LrFindOp
   trainer.model().train(was_training);
   {
     torch::NoGradGuard no_grad;
-    size_t k = 0;
-    for (auto& p : trainer.model().parameters()) p.copy_(saved.at(k++));
-    for (auto& b : trainer.model().buffers()) b.copy_(saved.at(k++));
+    auto now = models::parameters_and_buffers(trainer.model());
+    for (size_t k = 0; k < now.size(); ++k) now[k].copy_(saved[k]);
     torch::serialize::InputArchive archive;
     archive.load_from(optimizer_state);
     trainer.optimizer().load(archive);

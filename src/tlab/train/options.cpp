@@ -74,6 +74,7 @@ void visit_fields(Options& o, Visit&& field) {
   field("eval_batch_size", o.recipe.eval_batch_size);
   field("augment", o.recipe.augment);
   field("augmentation", o.recipe.augmentation);
+  field("calibrate", o.recipe.calibrate);
   field("device", o.system.device);
   field("threads", o.system.threads);
   field("workers", o.system.workers);

@@ -92,6 +92,8 @@ struct Recipe : TrainOptions {
   // The resolved pipeline: unset until resolve_options reads `augment`; the run's config records it and a
   // resumed run uses it as recorded (even if FILE.json has changed since).
   std::optional<transforms::Augmentation> augmentation;
+  bool calibrate = true;         // --calibrate: fit temperature scaling on the validation split after training
+                                 // (eval/temperature.h), stored in the checkpoint; without val data, nothing
 };
 
 // Where and how the run executes.

@@ -3,6 +3,7 @@
 #include "tlab/core/device.h"
 #include "tlab/core/error.h"
 #include "tlab/core/log.h"
+#include "tlab/eval/temperature.h"
 #include "tlab/models/checkpoint.h"
 #include "tlab/train/run_data.h"
 #include "tlab/train/run_dir.h"
@@ -50,10 +51,28 @@ RunResult train_and_evaluate(const RunOptions& o, const Strategy& strategy, cons
   Trained trained = strategy.train(in);
 
   RunResult result{dir.path(), nlohmann::json::object(), {}, trained.state.best_epoch, dir.config(), trained.epochs};
-  for (auto& [split, batches] : trained.eval_batches) {
-    result.splits[split] = eval::evaluate(*trained.model, trained.forward, *batches, in.device,
-                                          with_phase(callbacks.on_progress, "evaluate " + split));
+  std::map<std::string, eval::Outputs> outputs;
+  for (auto& [split, batches] : trained.eval_batches)
+    outputs[split] = eval::collect_outputs(*trained.model, trained.forward, *batches, in.device,
+                                           with_phase(callbacks.on_progress, "evaluate " + split));
+  // temperature scaling on the validation split; the metrics and predictions are the calibrated ones
+  std::optional<eval::TemperatureFit> fit;
+  if (o.recipe.calibrate && outputs.count("val")) {
+    fit = eval::fit_temperature(outputs["val"].logits, outputs["val"].labels);
+    dir.set_temperature(*trained.model, fit->temperature);
+  }
+  for (auto& [split, out] : outputs) {
+    const auto log_p = torch::log_softmax(out.logits.to(torch::kFloat64) / (fit ? fit->temperature : 1.0), 1);
+    result.splits[split] = eval::metrics_from_log_probabilities(log_p, out.labels, d.train->classes());
     result.metrics[split] = eval::to_json(result.splits[split]);
+    dir.write_predictions(split, log_p, out.labels, d.train->classes());
+  }
+  if (fit) {
+    result.metrics["val"]["temperature_scaling"] = {{"temperature", fit->temperature},
+                                                     {"nll_before", fit->nll_before},
+                                                     {"nll_after", fit->nll_after},
+                                                     {"ece_before", fit->ece_before},
+                                                     {"ece_after", fit->ece_after}};
   }
   result.metrics = dir.write_metrics(result.metrics, result.best_epoch);
   return result;

@@ -19,12 +19,6 @@ constexpr const char* kClasses = "classes.txt";
 constexpr const char* kBest = "checkpoints/best.pt";
 constexpr const char* kLast = "checkpoints/last.pt";
 
-nlohmann::json read_json_file(const std::string& path) {
-  auto j = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
-  TLAB_CHECK_DATA(!j.is_discarded(), "'", path, "' is not valid JSON");
-  return j;
-}
-
 // Checkpoints load onto the device the model is on.
 torch::Device device_of(const torch::nn::Module& model) {
   const auto params = model.parameters();
@@ -77,6 +71,35 @@ nlohmann::json RunDir::write_metrics(const nlohmann::json& splits, int best_epoc
   metrics["checkpoint"] = {{"file", kBest}, {"epoch", best_epoch}};
   write_json_atomic(file(kMetrics), metrics);
   return metrics;
+}
+
+void RunDir::set_temperature(const torch::nn::Module& model, double temperature) const {
+  nlohmann::json meta = models::read_checkpoint_meta(file(kBest));
+  meta["temperature"] = temperature;
+  models::save_checkpoint(file(kBest), model, nullptr, meta);
+}
+
+std::string RunDir::write_predictions(const std::string& split, const torch::Tensor& log_probabilities,
+                                      const torch::Tensor& labels, const std::vector<std::string>& classes) const {
+  const auto lp = log_probabilities.to(torch::kCPU, torch::kFloat64).contiguous();
+  const auto y = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  std::ostringstream csv;
+  csv << "index,label,predicted,loss";
+  for (size_t c = 0; c < classes.size(); ++c) csv << ",p" << c;
+  csv << "\n";
+  csv.precision(6);
+  const auto pred = lp.argmax(1);
+  const auto p = lp.exp();
+  for (int64_t i = 0; i < lp.size(0); ++i) {
+    const int64_t label = y[i].item<int64_t>();
+    csv << i << "," << label << "," << pred[i].item<int64_t>() << "," << -lp[i][label].item<double>();
+    const double* row = p[i].data_ptr<double>();
+    for (int64_t c = 0; c < lp.size(1); ++c) csv << "," << row[c];
+    csv << "\n";
+  }
+  const std::string path = file("predictions_" + split + ".csv");
+  write_file_atomic(path, csv.str());
+  return path;
 }
 
 std::string RunDir::write_evaluation(const std::string& dir, const nlohmann::json& metrics) {

@@ -10,6 +10,8 @@
 //   checkpoints/last.pt  the last completed epoch with its optimizer state (and with --ema the optimizer's
 //                        weights beside the average): where a resume continues
 //   classes.txt          class names in label order
+//   predictions_<split>.csv  the best checkpoint's outputs on val / test, a row per sample in split order:
+//                        index, label, predicted, loss, then each class's probability
 // Files are written atomically (metrics.jsonl grows by a line per epoch). Per epoch the record goes
 // first, then best.pt, then last.pt: an interruption anywhere leaves a directory that resumes to the
 // same end (extra records are trimmed; best.pt is never newer than last.pt says).
@@ -48,6 +50,11 @@ class RunDir : public EpochStore {
   // metrics.json: `splits` ("val", "test" -> eval::to_json) and the checkpoint they came from;
   // returns what it wrote.
   nlohmann::json write_metrics(const nlohmann::json& splits, int best_epoch) const;
+  // Adds the fitted temperature (eval/temperature.h) to best.pt's meta record; `model` holds best.pt's weights.
+  void set_temperature(const torch::nn::Module& model, double temperature) const;
+  // predictions_<split>.csv from log-probabilities [N, K] and labels [N]; returns its path.
+  std::string write_predictions(const std::string& split, const torch::Tensor& log_probabilities,
+                                const torch::Tensor& labels, const std::vector<std::string>& classes) const;
   // A later evaluation (tlab eval --out DIR) in the same form: DIR/metrics.json; returns its path.
   static std::string write_evaluation(const std::string& dir, const nlohmann::json& metrics);
 

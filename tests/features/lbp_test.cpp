@@ -11,6 +11,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "../raw_file.h"
 #include "../test_util.h"
 #include "tlab/core/error.h"
 
@@ -49,17 +50,6 @@ for line in open(d + "/cases.txt"):
 )";
 
 constexpr int kRows = 96, kCols = 128;
-
-std::vector<double> read_f64(const std::string& path) {
-  std::vector<double> v(size_t(fs::file_size(path) / 8));
-  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(v.data()), std::streamsize(v.size() * 8));
-  return v;
-}
-
-void write_raw(const std::string& path, const cv::Mat& m) {
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(m.data), std::streamsize(m.total() * m.elemSize()));
-}
 
 struct Case {
   int points;

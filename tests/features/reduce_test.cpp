@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "../float_file.h"
+#include "../raw_file.h"
 #include "../test_util.h"
 #include "tlab/core/error.h"
 
@@ -29,14 +30,9 @@ with np.errstate(all="ignore"):
     save("kbest", SelectKBest(f_classif, k=4).fit(x, y).get_support(indices=True))
 )";
 
-// The file's float64 values, [size / 8] reshaped to `shape` ({-1}: as they come).
-torch::Tensor read_f64(const std::string& path, c10::IntArrayRef shape) {
-  const auto n = int64_t(fs::file_size(path) / 8);
-  auto t = torch::empty({n}, torch::kFloat64);
-  std::ifstream in(path, std::ios::binary);
-  in.read(static_cast<char*>(t.data_ptr()), std::streamsize(t.numel() * 8));
-  EXPECT_TRUE(in) << path;
-  return t.reshape(shape);
+// The file's float64 values reshaped to `shape` ({-1}: as they come).
+torch::Tensor read_tensor(const std::string& path, c10::IntArrayRef shape) {
+  return torch::tensor(read_f64(path), torch::kFloat64).reshape(shape);
 }
 
 TEST(Reduce, EqualScikitLearn) {
@@ -56,18 +52,18 @@ TEST(Reduce, EqualScikitLearn) {
   auto close = [](const torch::Tensor& a, const torch::Tensor& b, double tol) {
     return torch::allclose(a, b, tol, tol) ? std::string() : "max difference " + std::to_string((a - b).abs().max().item<double>());
   };
-  EXPECT_EQ(close(features::Standardizer::fit(x).transform(x), read_f64(dir.str("scaled.f64"), {120, 12}), 1e-10), "");
-  EXPECT_EQ(close(features::Pca::fit(x, 5).transform(x), read_f64(dir.str("pca.f64"), {120, 5}), 1e-9), "");
-  EXPECT_EQ(close(features::Pca::fit(x, 5, true).transform(x), read_f64(dir.str("pca_white.f64"), {120, 5}), 1e-9), "");
+  EXPECT_EQ(close(features::Standardizer::fit(x).transform(x), read_tensor(dir.str("scaled.f64"), {120, 12}), 1e-10), "");
+  EXPECT_EQ(close(features::Pca::fit(x, 5).transform(x), read_tensor(dir.str("pca.f64"), {120, 5}), 1e-9), "");
+  EXPECT_EQ(close(features::Pca::fit(x, 5, true).transform(x), read_tensor(dir.str("pca_white.f64"), {120, 5}), 1e-9), "");
   const auto as_long = [](const torch::Tensor& t) { return t.to(torch::kInt64); };
-  EXPECT_TRUE(torch::equal(features::variance_threshold(x).keep, as_long(read_f64(dir.str("variance_keep.f64"), {-1}))));
+  EXPECT_TRUE(torch::equal(features::variance_threshold(x).keep, as_long(read_tensor(dir.str("variance_keep.f64"), {-1}))));
   EXPECT_TRUE(torch::equal(features::variance_threshold(x, 0.5).keep,
-                           as_long(read_f64(dir.str("variance_keep_05.f64"), {-1}))));
-  const auto f = features::f_classif(x, y), f_ref = read_f64(dir.str("f.f64"), {12});
+                           as_long(read_tensor(dir.str("variance_keep_05.f64"), {-1}))));
+  const auto f = features::f_classif(x, y), f_ref = read_tensor(dir.str("f.f64"), {12});
   EXPECT_TRUE(std::isnan(f[4].item<double>()) && std::isnan(f_ref[4].item<double>()));
   const auto finite = torch::isfinite(f_ref);
   EXPECT_TRUE(torch::allclose(f.index({finite}), f_ref.index({finite}), 1e-9, 0));
-  EXPECT_TRUE(torch::equal(features::select_k_best(x, y, 4).keep, as_long(read_f64(dir.str("kbest.f64"), {4}))));
+  EXPECT_TRUE(torch::equal(features::select_k_best(x, y, 4).keep, as_long(read_tensor(dir.str("kbest.f64"), {4}))));
 }
 
 TEST(Reduce, RejectsImpossibleSizes) {

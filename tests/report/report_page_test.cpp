@@ -5,6 +5,7 @@
 
 #include "../test_util.h"
 #include "../train/fixtures.h"
+#include "tlab/core/error.h"
 #include "tlab/report/report.h"
 #include "tlab/train/run.h"
 
@@ -57,6 +58,23 @@ TEST(ReportPage, ACrossValidationsReportOpensCleanlyInChromium) {
   const std::string screenshot = (fs::path(TLAB_CLI_PATH).parent_path() / "cv_report_page.png").string();
   std::string log;
   EXPECT_NE(browser_check(dir.str("cv/report.html"), screenshot, 1, &log), "") << log;
+}
+
+TEST(ReportPage, ADirectoryWithoutARunOrABrokenFileIsAClearError) {
+  TempDir dir;
+  try {
+    report::write_report(dir.str());
+    ADD_FAILURE() << "no error for an empty directory";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a run directory (config.json)"), std::string::npos) << e.what();
+  }
+  write_bytes(dir.str("cv.json"), "{\"folds\": [");  // cut short
+  try {
+    report::write_report(dir.str());
+    ADD_FAILURE() << "no error for a truncated cv.json";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("cv.json' is not valid JSON"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -142,6 +142,52 @@ struct Pictures {
   torch::Device device = torch::kCPU;
 };
 
+// One-vs-rest ROC curves from the predictions (the first 10 classes; class 1 of a binary task).
+Figure roc_figure(const nlohmann::json& m, const std::vector<std::string>& classes,
+                  const std::vector<Prediction>& predictions) {
+  std::vector<int64_t> labels;
+  std::vector<float> p;
+  for (const auto& r : predictions) labels.push_back(r.label), p.insert(p.end(), r.p.begin(), r.p.end());
+  LineChart roc;
+  roc.title = "ROC one-vs-rest" + (m.contains("roc_auc_ovr_macro")
+                                       ? " (macro AUC " + fixed(m["roc_auc_ovr_macro"].get<double>(), 3) + ")"
+                                       : std::string());
+  roc.x_label = "false positive rate";
+  roc.y_label = "true positive rate";
+  roc.y_range = {{0.0, 1.0}};
+  const size_t shown = classes.size() == 2 ? 1 : std::min<size_t>(classes.size(), 10);
+  for (size_t c = classes.size() == 2 ? 1 : 0, k = 0; k < shown; ++c, ++k) {
+    const auto curve = eval::roc_curve(labels, p, int64_t(classes.size()), int64_t(c));
+    if (!curve.fpr.empty()) roc.series.push_back(series(classes[c], curve.fpr, curve.tpr));
+  }
+  Series chance = series("chance", {0, 1}, {0, 1});
+  chance.dashed = true;
+  roc.series.push_back(chance);
+  return render(roc);
+}
+
+// The `count` samples of the split with the highest loss, as the model saw them.
+void top_losses_section(Page& page, const data::Dataset& ds, const transforms::InputSpec& input,
+                        const std::string& split, const std::vector<std::string>& classes,
+                        const std::vector<Prediction>& predictions, int count) {
+  std::vector<const Prediction*> worst;
+  for (const auto& r : predictions) worst.push_back(&r);
+  std::stable_sort(worst.begin(), worst.end(), [](auto* a, auto* b) { return a->loss > b->loss; });
+  worst.resize(std::min(worst.size(), size_t(count)));
+  std::vector<GridImage> grid;
+  for (const auto* r : worst) {
+    const auto ex = ds.get(size_t(r->index));
+    grid.push_back({png_of(display_image(ex.image, input)), "image/png", "sample " + std::to_string(r->index),
+                    {"predicted: " + classes[size_t(r->predicted)] + " (" + fixed(r->p[size_t(r->predicted)], 2) + ")",
+                     "actual: " + classes[size_t(r->label)] + " (" + fixed(r->p[size_t(r->label)], 2) + ")",
+                     "loss: " + fixed(r->loss, 2)}});
+  }
+  page.heading("Top losses", 3);
+  page.paragraph("The " + std::to_string(grid.size()) + " samples of " + split +
+                 " with the highest loss, as the model saw them (its resize and crop).");
+  page.image_grid(grid);
+}
+
 void split_section(Page& page, Figures& figures, const std::string& split, const nlohmann::json& m,
                    const std::vector<std::string>& classes, const std::vector<Prediction>& predictions,
                    const Pictures* pictures, const ReportOptions& o) {
@@ -191,28 +237,9 @@ void split_section(Page& page, Figures& figures, const std::string& split, const
                 "15 equal-width bins of the top probability; bars: accuracy in the bin; the gap to the diagonal is "
                 "miscalibration.");
   }
-  if (!predictions.empty() && classes.size() >= 2) {
-    std::vector<int64_t> labels;
-    std::vector<float> p;
-    for (const auto& r : predictions) labels.push_back(r.label), p.insert(p.end(), r.p.begin(), r.p.end());
-    LineChart roc;
-    roc.title = "ROC one-vs-rest" + (m.contains("roc_auc_ovr_macro")
-                                         ? " (macro AUC " + fixed(m["roc_auc_ovr_macro"].get<double>(), 3) + ")"
-                                         : std::string());
-    roc.x_label = "false positive rate";
-    roc.y_label = "true positive rate";
-    roc.y_range = {{0.0, 1.0}};
-    const size_t shown = classes.size() == 2 ? 1 : std::min<size_t>(classes.size(), 10);
-    for (size_t c = classes.size() == 2 ? 1 : 0, k = 0; k < shown; ++c, ++k) {
-      const auto curve = eval::roc_curve(labels, p, int64_t(classes.size()), int64_t(c));
-      if (!curve.fpr.empty()) roc.series.push_back(series(classes[c], curve.fpr, curve.tpr));
-    }
-    Series chance = series("chance", {0, 1}, {0, 1});
-    chance.dashed = true;
-    roc.series.push_back(chance);
-    figures.add(split + "_roc", render(roc),
+  if (!predictions.empty() && classes.size() >= 2)
+    figures.add(split + "_roc", roc_figure(m, classes, predictions),
                 classes.size() > 10 ? "The first 10 classes against the rest." : "Each class against the rest.");
-  }
 
   std::vector<std::vector<std::string>> confused;
   for (const auto& c : m.value("most_confused", nlohmann::json::array()))
@@ -221,26 +248,8 @@ void split_section(Page& page, Figures& figures, const std::string& split, const
   if (confused.empty()) page.paragraph("No sample of " + split + " was predicted as another class.");
   else page.table({"actual", "predicted as", "samples"}, confused);
 
-  if (pictures && pictures->splits.count(split) && !predictions.empty() && o.top_losses > 0) {
-    std::vector<const Prediction*> worst;
-    for (const auto& r : predictions) worst.push_back(&r);
-    std::stable_sort(worst.begin(), worst.end(), [](auto* a, auto* b) { return a->loss > b->loss; });
-    worst.resize(std::min(worst.size(), size_t(o.top_losses)));
-    std::vector<GridImage> grid;
-    const auto& ds = *pictures->splits.at(split);
-    for (const auto* r : worst) {
-      const auto ex = ds.get(size_t(r->index));
-      grid.push_back({png_of(display_image(ex.image, pictures->input)), "image/png",
-                      "sample " + std::to_string(r->index),
-                      {"predicted: " + classes[size_t(r->predicted)] + " (" + fixed(r->p[size_t(r->predicted)], 2) + ")",
-                       "actual: " + classes[size_t(r->label)] + " (" + fixed(r->p[size_t(r->label)], 2) + ")",
-                       "loss: " + fixed(r->loss, 2)}});
-    }
-    page.heading("Top losses", 3);
-    page.paragraph("The " + std::to_string(grid.size()) + " samples of " + split +
-                   " with the highest loss, as the model saw them (its resize and crop).");
-    page.image_grid(grid);
-  }
+  if (pictures && pictures->splits.count(split) && !predictions.empty() && o.top_losses > 0)
+    top_losses_section(page, *pictures->splits.at(split), pictures->input, split, classes, predictions, o.top_losses);
 }
 
 void gradcam_section(Page& page, const Pictures& pictures, const std::string& split,

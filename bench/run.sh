@@ -32,4 +32,5 @@ PY
 
 bash bench/infer.sh "$BUILD"
 bash bench/pipeline.sh "$BUILD"
+bash bench/hog.sh "$BUILD"
 bash bench/serve.sh "$BUILD"

@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev  # downloading pretrained weights; SHA-256 checks
   dataset-fashion-mnist       # the main job's data, at /usr/share/datasets/fashion-mnist
   python3-torch python3-torchvision python3-sklearn python3-numpy python3-scipy python3-skimage  # reference checks and benchmark peers
+  liblinear-dev libsvm-dev    # classical classifiers: linear SVM (LIBLINEAR 2.3), kernel SVM (LIBSVM 3.24)
   libonnx-dev libprotobuf-dev # ONNX export: the generated protobuf classes and the C++ checker (LibTorch links the same)
   python3-onnx                # onnx.checker on exported files (tests)
   chromium                    # the serve web page in a real headless browser (tests)

@@ -24,6 +24,8 @@ Command add_predict(CLI::App& app);          // predict.cpp
 Command add_summary(CLI::App& app);          // summary.cpp
 Command add_models(CLI::App& app);           // models.cpp
 Command add_augment_preview(CLI::App& app);  // augment_preview.cpp
+Command add_hog_preview(CLI::App& app);      // hog_preview.cpp
+Command add_features(CLI::App& app);         // features.cpp
 Command add_export(CLI::App& app);           // export.cpp
 Command add_serve(CLI::App& app);            // serve.cpp
 

@@ -33,7 +33,8 @@ Command add_compare(CLI::App& app) {
   add_run_flags(sub, c->base);
   sub->get_option("--out")->description("directory for a run per strategy and compare.json")->required();
   sub->add_option("--strategies", c->strategies,
-                  "comma-separated, in order: linear-probe, feature-extract, fine-tune, scratch, student, distill")
+                  "comma-separated, in order: linear-probe, feature-extract, fine-tune, scratch, student, distill, "
+                  "classical:FEATURES (e.g. classical:hog+color-hist)")
       ->delimiter(',')
       ->capture_default_str();
   sub->add_option("--scratch-model", c->scratch_model, "scratch: the architecture (default: --model)");

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   cli.set_version_flag("--version", std::string("tlab ") + TLAB_VERSION);
   const std::vector<app::Command> commands = {app::add_train(cli),   app::add_compare(cli), app::add_cv(cli), app::add_select(cli), app::add_lr_find(cli), app::add_report(cli), app::add_eval(cli),
                                               app::add_predict(cli), app::add_summary(cli), app::add_models(cli),
-                                              app::add_augment_preview(cli), app::add_export(cli),
+                                              app::add_augment_preview(cli), app::add_hog_preview(cli), app::add_features(cli), app::add_export(cli),
                                               app::add_serve(cli)};
   // Library messages go to stderr, so stdout stays machine-readable (--json) and the report clean.
   set_log_sink([](LogLevel level, const std::string& msg) {

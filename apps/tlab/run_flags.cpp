@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "feature_flags.h"
 #include "progress.h"
 
 namespace tlab::app {
@@ -34,11 +35,36 @@ void add_model_flags(CLI::App* c, train::ModelAndWeights& m) {
       ->capture_default_str();
 }
 
+// classical: the pipeline's steps; the descriptors' own options are feature_flags.h's.
+void add_classical_flags(CLI::App* c, features::ClassicalSpec& s) {
+  c->add_option("--features", s.features,
+                "classical: descriptors joined by '+': hog | lbp | sift-bow | color-hist | deep[:MODEL[:STAGE]] "
+                "(a stage as tlab summary names it, pooled; needs --weights)")
+      ->capture_default_str();
+  add_hog_flags(*c, s.hog);
+  add_lbp_flags(*c, s.lbp);
+  add_sift_flags(*c, s.sift);
+  add_color_hist_flags(*c, s.color);
+  c->add_option("--select", s.select, "classical: none | kbest:K (SelectKBest, ANOVA F) | variance[:T] (VarianceThreshold)")
+      ->capture_default_str();
+  c->add_option("--standardize", s.standardize, "classical: StandardScaler after the selection")->capture_default_str();
+  c->add_option("--reduce", s.reduce, "classical: none | pca:N | pca-whiten:N (after standardising)")
+      ->capture_default_str();
+  c->add_option("--classifier", s.classifier,
+                "classical: svm-linear (LIBLINEAR, as LinearSVC) | svm-rbf (LIBSVM, as SVC) | knn | logistic")
+      ->capture_default_str();
+  c->add_option("--svm-c", s.svm_c, "classical SVMs: C")->capture_default_str();
+  c->add_option("--svm-gamma", s.svm_gamma, "svm-rbf: the RBF kernel's gamma (0: \"scale\", 1 / (features * variance))")
+      ->capture_default_str();
+  c->add_option("--knn-k", s.knn_k, "knn: neighbours that vote")->capture_default_str();
+}
+
 void add_strategy_flags(CLI::App* c, train::StrategyOptions& s) {
   c->add_option("--strategy", s.name,
                 "scratch | linear-probe (logistic regression on frozen pretrained features) | feature-extract "
                 "(frozen pretrained backbone, new head) | fine-tune (head warm-up, then "
-                "the backbone at a lower LR) | distill (a student learns from --teacher)")
+                "the backbone at a lower LR) | distill (a student learns from --teacher) | classical (--features, --select, "
+                "--reduce, --classifier: descriptors and a classical classifier)")
       ->capture_default_str();
   c->add_option("--feature-cache", s.feature_extract.cache,
                 "feature-extract without augmentation: compute backbone features once (true) or every epoch")
@@ -46,8 +72,9 @@ void add_strategy_flags(CLI::App* c, train::StrategyOptions& s) {
   c->add_option("--feature-views", s.feature_extract.views,
                 "feature-extract with --augment: cache K augmented views per image (0: backbone every epoch)")
       ->capture_default_str();
-  c->add_option("--probe-c", s.linear_probe.c, "linear-probe: inverse L2 strength (scikit-learn's C)")
+  c->add_option("--probe-c", s.linear_probe.c, "linear-probe, classical --classifier logistic: inverse L2 strength (scikit-learn's C)")
       ->capture_default_str();
+  add_classical_flags(c, s.classical);
   auto& f = s.fine_tune;
   c->add_option("--unfreeze", f.unfreeze, "fine-tune: all | N (the last N backbone stages; `tlab summary` lists them)")
       ->capture_default_str();

@@ -5,6 +5,7 @@
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 #include "tlab/export/readme.h"
+#include "tlab/features/classical_model.h"
 #include "tlab/export/tracer.h"
 
 namespace fs = std::filesystem;
@@ -30,6 +31,10 @@ torch::jit::Module trace_model(const infer::LoadedModel& m) {
   TLAB_CHECK(m.architecture.rfind("torchscript:", 0) != 0, "export: ", m.source,
              " is a TorchScript model already (", m.architecture,
              "); its graph cannot be traced again from C++: load that file with torch.jit.load");
+  TLAB_CHECK(m.architecture != features::kClassicalModelName, "export: ", m.source,
+             " is a classical pipeline: its descriptors (HOG, LBP, SIFT, colour histograms) are OpenCV code, not "
+             "tensor operations, so it has no TorchScript or ONNX graph. Serve its checkpoint with tlab serve, or "
+             "export a deep model (--strategy linear-probe / feature-extract) instead");
   models::Model& model = *m.model;
   model.to(torch::kCPU);
   model.eval();

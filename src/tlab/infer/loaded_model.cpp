@@ -5,6 +5,7 @@
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 #include "tlab/core/log.h"
+#include "tlab/features/classical_model.h"
 #include "tlab/models/checkpoint.h"
 #include "tlab/models/pretrained.h"
 #include "tlab/models/torchscript.h"
@@ -66,7 +67,12 @@ LoadedModel load_zoo(const ModelSource& s, const torch::Device& device) {
 LoadedModel load_checkpoint(const std::string& path, const torch::Device& device) {
   nlohmann::json meta;
   LoadedModel m;
-  m.model = models::load_model_from_checkpoint(path, device, &meta);
+  meta = models::read_checkpoint_meta(path);
+  // A classical pipeline's checkpoint rebuilds itself from its own record (features/classical_model.h).
+  if (meta.value("model", std::string()) == features::kClassicalModelName)
+    m.model = features::ClassicalModel::load(path, device);
+  else
+    m.model = models::load_model_from_checkpoint(path, device, &meta);
   try {
     m.architecture = meta.at("model").get<std::string>();
     m.input = transforms::input_spec_from_json(meta.at("input"));

@@ -57,6 +57,16 @@ nlohmann::json read_checkpoint_meta(const std::string& path) {
   return meta_of(archive, path);
 }
 
+torch::Tensor read_checkpoint_tensor(const std::string& path, const std::string& name) {
+  auto archive = open_archive(path, torch::kCPU);
+  torch::serialize::InputArchive model_archive;
+  if (!archive.try_read("model", model_archive))
+    throw WeightsError(str_cat("checkpoint '", path, "' has no model record"));
+  torch::Tensor t;
+  if (!model_archive.try_read(name, t, /*is_buffer=*/true)) model_archive.try_read(name, t, /*is_buffer=*/false);
+  return t;
+}
+
 std::vector<torch::Tensor> load_training_weights(const std::string& path, const torch::Device& device) {
   auto archive = open_archive(path, device);
   torch::serialize::InputArchive weights;

@@ -23,6 +23,11 @@ std::vector<torch::Tensor> load_training_weights(const std::string& path, const 
 // Reads only the meta record. Throws WeightsError naming the file when it is not a checkpoint.
 nlohmann::json read_checkpoint_meta(const std::string& path);
 
+// One top-level tensor of the model's state (a parameter or buffer without a '.'), on the CPU;
+// undefined when the checkpoint has none of that name. For models whose state describes its own
+// shapes (features/classical_model.h), read before the model can be built.
+torch::Tensor read_checkpoint_tensor(const std::string& path, const std::string& name);
+
 // Loads parameters/buffers into `model` (and the optimizer state when given), mapping tensors to
 // `device`. Throws WeightsError naming the file on missing keys or shape mismatches.
 void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,

@@ -46,6 +46,7 @@ class TransferModel : public Model {
   void train(bool on = true) override;
 
   Model& backbone() { return *backbone_; }
+  const ModelPtr& shared_backbone() const { return backbone_; }
 
  private:
   ModelPtr backbone_;

@@ -12,7 +12,8 @@
 #include "tlab/core/error.h"
 #include "tlab/core/io.h"
 #include "tlab/eval/probabilistic.h"
-#include "tlab/models/checkpoint.h"
+#include "tlab/features/classical_model.h"
+#include "tlab/infer/loaded_model.h"
 #include "tlab/report/gradcam.h"
 #include "tlab/report/html.h"
 #include "tlab/train/run_data.h"
@@ -140,6 +141,7 @@ struct Pictures {
   transforms::InputSpec input;
   models::ModelPtr model;
   torch::Device device = torch::kCPU;
+  bool gradients = true;  // a network Grad-CAM can differentiate (not a classical pipeline)
 };
 
 // One-vs-rest ROC curves from the predictions (the first 10 classes; class 1 of a binary task).
@@ -322,10 +324,11 @@ std::string write_run_report(const std::string& run_dir, const ReportOptions& o)
   if (o.images && fs::is_regular_file(dir / "checkpoints" / "best.pt")) {
     Pictures p;
     const std::string best = (dir / "checkpoints" / "best.pt").string();
-    nlohmann::json meta;
     p.device = resolve_device(o.device);
-    p.model = models::load_model_from_checkpoint(best, p.device, &meta);
-    p.input = transforms::input_spec_from_json(meta.at("input"));
+    const infer::LoadedModel loaded = infer::load_checkpoint(best, p.device);
+    p.model = loaded.model;
+    p.input = loaded.input;
+    p.gradients = loaded.architecture != features::kClassicalModelName;
     const auto options = train::run_options_from_json(config);
     const auto d = train::open_run_data(options, *train::make_strategy(options.strategy.name), p.input);
     if (d.val) p.splits["val"] = d.val;
@@ -338,7 +341,7 @@ std::string write_run_report(const std::string& run_dir, const ReportOptions& o)
                   read_predictions(dir / (std::string("predictions_") + split + ".csv")),
                   pictures ? &*pictures : nullptr, o);
   }
-  if (pictures && !pictures->splits.empty())
+  if (pictures && !pictures->splits.empty() && pictures->gradients)  // Grad-CAM needs a differentiable network
     gradcam_section(page, *pictures, pictures->splits.count("val") ? "val" : "test", classes, o.gradcam_images);
 
   page.heading("Configuration");

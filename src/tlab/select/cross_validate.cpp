@@ -130,7 +130,7 @@ CvResult cross_validate(const train::RunOptions& options, const CvOptions& cv, C
 
   CvResult result;
   result.config = train::to_json(o);
-  const bool frozen = strategy->reads_images_once(o);
+  const bool frozen = strategy->trains_on_backbone_features(o);
   std::shared_ptr<const train::CachedFeatures> features;
   auto compute_features = [&] {
     bool computed = false;

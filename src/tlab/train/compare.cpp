@@ -15,11 +15,36 @@ namespace tlab::train {
 namespace {
 
 const std::vector<std::string> kRows = {"linear-probe", "feature-extract", "fine-tune", "scratch", "student", "distill"};
+const std::string kClassicalRow = "classical:";  // classical:FEATURES, the base's pipeline on those descriptors
+
+bool known_row(const std::string& row) {
+  return std::find(kRows.begin(), kRows.end(), row) != kRows.end() ||
+         (row.rfind(kClassicalRow, 0) == 0 && row.size() > kClassicalRow.size());
+}
+
+// A row's run directory: its name with what a path should not hold ('/', ':') made '_'.
+std::string row_dir(std::string row) {
+  for (char& ch : row)
+    if (ch == '/' || ch == ':' || ch == '\\') ch = '_';
+  return row;
+}
 
 RunOptions row_options(const CompareOptions& c, const std::string& row) {
   RunOptions o = c.base;
-  o.system.out = (fs::path(c.base.system.out) / row).string();
+  o.system.out = (fs::path(c.base.system.out) / row_dir(row)).string();
   o.strategy.name = row;
+  if (row.rfind(kClassicalRow, 0) == 0) {
+    o.strategy.name = "classical";
+    o.strategy.classical.features = row.substr(kClassicalRow.size());
+    o.recipe.augment = "none";
+    o.recipe.augmentation.reset();
+    // the base's weights are for deep descriptors; a row without one runs without them
+    if (o.strategy.classical.features.find("deep") == std::string::npos) {
+      o.model.weights.clear();
+      o.model.head.reset();
+    }
+    return o;
+  }
   if (row == "linear-probe" || row == "feature-extract") {
     o.recipe.augment = "none";
     o.recipe.augmentation.reset();
@@ -48,8 +73,8 @@ std::vector<CompareRow> run_comparison(const CompareOptions& c,
   TLAB_CHECK(!c.base.system.out.empty(), "tlab compare: --out DIR is required (a run directory per strategy goes there)");
   for (size_t i = 0; i < c.strategies.size(); ++i) {
     const auto& row = c.strategies[i];
-    TLAB_CHECK(std::find(kRows.begin(), kRows.end(), row) != kRows.end(), "--strategies: unknown '", row,
-               "'; expected linear-probe, feature-extract, fine-tune, scratch, student or distill");
+    TLAB_CHECK(known_row(row), "--strategies: unknown '", row,
+               "'; expected linear-probe, feature-extract, fine-tune, scratch, student, distill or classical:FEATURES");
     TLAB_CHECK(std::count(c.strategies.begin(), c.strategies.end(), row) == 1, "--strategies: '", row, "' twice");
     if (row == "distill")
       TLAB_CHECK(std::find(c.strategies.begin(), c.strategies.begin() + long(i), "fine-tune") !=
@@ -66,7 +91,7 @@ std::vector<CompareRow> run_comparison(const CompareOptions& c,
     report.step();
     CompareRow out;
     out.strategy = row;
-    out.model = o.model.name;
+    out.model = r.config.value("model", o.model.name);  // as resolved: a classical row names its own
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.dir = r.dir;
     const auto& m = r.splits.count("test") ? r.splits.at("test") : r.splits.at("val");
@@ -96,11 +121,15 @@ nlohmann::json to_json(const std::vector<CompareRow>& rows) {
 }
 
 std::string format_table(const std::vector<CompareRow>& rows) {
-  std::string out = "strategy         model            split   accuracy  macro F1     time  images/s\n";
-  char line[256];
+  int width = 16;  // the strategy column grows with classical:FEATURES rows
+  for (const auto& r : rows) width = std::max(width, int(r.strategy.size()));
+  char line[512];
+  std::snprintf(line, sizeof line, "%-*s %-16s split   accuracy  macro F1     time  images/s\n", width, "strategy",
+                "model");
+  std::string out = line;
   for (const auto& r : rows) {
     const int minutes = int(r.seconds) / 60;
-    std::snprintf(line, sizeof line, "%-16s %-16s %-5s   %8.4f  %8.4f  %3d:%02d  %8.1f\n", r.strategy.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %-16s %-5s   %8.4f  %8.4f  %3d:%02d  %8.1f\n", width, r.strategy.c_str(),
                   r.model.c_str(), r.split.c_str(), r.accuracy, r.macro_f1, minutes, int(r.seconds) % 60,
                   r.images_per_second);
     out += line;

@@ -18,7 +18,9 @@ struct CompareOptions {
   RunOptions base;
   // Rows, in order: linear-probe, feature-extract, fine-tune, scratch (base.model from random
   // initialisation, or scratch_model), student (the student from random initialisation) and
-  // distill (the student taught by this comparison's fine-tune run, which must come earlier).
+  // distill (the student taught by this comparison's fine-tune run, which must come earlier), and
+  // classical:FEATURES (the base's classical pipeline, --reduce, --classifier..., on those
+  // descriptors: "classical:hog", "classical:deep:mobilenet_v2:features.13"), as many as wanted.
   std::vector<std::string> strategies = {"linear-probe", "feature-extract", "fine-tune", "scratch"};
   std::string scratch_model;        // empty: base.model
   std::string student = "simple_cnn";

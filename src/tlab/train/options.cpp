@@ -7,6 +7,7 @@
 
 #include "tlab/core/device.h"
 #include "tlab/core/error.h"
+#include "tlab/features/classical.h"
 #include "tlab/models/model.h"
 #include "tlab/train/strategy.h"
 
@@ -61,6 +62,10 @@ void visit_fields(Options& o, Visit&& field) {
   field("teacher", o.strategy.distill.teacher);
   field("temperature", o.strategy.distill.temperature);
   field("alpha", o.strategy.distill.alpha);
+  // classical: the pipeline's recipe; its logistic C and SIFT seed are the run's --probe-c and --seed
+  features::visit_classical_fields(o.strategy.classical, [&](const char* key, auto& value) {
+    if (std::string(key) != "logistic_c" && std::string(key) != "sift_seed") field(key, value);
+  });
   field("epochs", o.recipe.epochs);
   field("optimizer", o.recipe.optimizer);
   field("schedule", o.recipe.schedule);
@@ -194,7 +199,7 @@ RunOptions resolve_options(RunOptions o) {
 
 void validate(const RunOptions& o) {
   const auto strategy = make_strategy(o.strategy.name);  // an unknown name lists the known ones
-  models::model_info(o.model.name);                        // so does an unknown model
+  if (o.model.name != features::kClassicalModelName) models::model_info(o.model.name);  // so does an unknown model
   TLAB_CHECK(o.data.val_split >= 0 && o.data.val_split < 1, "--val-split: expected a fraction in [0, 1), got ",
              o.data.val_split);
   TLAB_CHECK(o.data.test_split >= 0 && o.data.test_split < 1, "--test-split: expected a fraction in [0, 1), got ",

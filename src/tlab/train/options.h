@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "tlab/features/classical.h"
 #include "tlab/models/head.h"
 #include "tlab/train/trainer.h"
 #include "tlab/transforms/augment.h"
@@ -72,11 +73,14 @@ struct DistillOptions {
 
 // The strategy (train/strategy.h) and each strategy's own options; only the chosen one's apply.
 struct StrategyOptions {
-  std::string name = "scratch";  // --strategy scratch|linear-probe|feature-extract|fine-tune|distill
+  std::string name = "scratch";  // --strategy scratch|linear-probe|feature-extract|fine-tune|distill|classical
   FeatureExtractOptions feature_extract;
   LinearProbeOptions linear_probe;
   FineTuneOptions fine_tune;
   DistillOptions distill;
+  // classical: descriptors, selection, reduction and a classifier, fitted in one go
+  // (features/classical.h; its logistic C is --probe-c, its SIFT seed --seed).
+  features::ClassicalSpec classical;
 };
 
 // The training recipe: the trainer's own options (epochs, optimizer, schedule, label smoothing,

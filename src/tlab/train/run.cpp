@@ -24,8 +24,9 @@ nlohmann::json run_config(const RunOptions& o, const RunData& d) {
 }
 
 // What every checkpoint of the run carries besides the weights: enough to rebuild and use the model.
-nlohmann::json checkpoint_meta(const RunOptions& o, const RunData& d, const nlohmann::json& config) {
-  return {{"model", o.model.name},
+nlohmann::json checkpoint_meta(const RunOptions& o, const Strategy& strategy, const RunData& d,
+                               const nlohmann::json& config) {
+  return {{"model", strategy.checkpoint_model(o)},
           {"model_options", models::to_json(d.model_options)},
           {"input", transforms::to_json(d.input)},
           {"classes", d.train->classes()},
@@ -88,7 +89,7 @@ RunResult run_training(const RunOptions& options, const TrainCallbacks& callback
   const RunData d = open_run_data(o, *strategy, std::nullopt);
   for (const auto& s : d.skipped) log_warning("skipped " + s);
   const nlohmann::json config = run_config(o, d);
-  RunDir dir = RunDir::create(o.system.out, config, d.train->classes(), checkpoint_meta(o, d, config));
+  RunDir dir = RunDir::create(o.system.out, config, d.train->classes(), checkpoint_meta(o, *strategy, d, config));
   return train_and_evaluate(o, *strategy, d, dir, /*resume=*/false, callbacks);
 }
 

@@ -6,6 +6,7 @@
 #include "tlab/data/cache.h"
 #include "tlab/data/spec.h"
 #include "tlab/data/stats.h"
+#include "tlab/features/classical.h"
 #include "tlab/models/transfer.h"
 
 namespace tlab::train {
@@ -23,8 +24,10 @@ transforms::InputSpec new_input(const RunOptions& o, const RunData& d) {
     }
     return input;
   }
-  const auto default_side = int(models::model_info(o.model.name).default_image_size);
   const auto fixed = d.train->image_size();
+  TLAB_CHECK(fixed || side > 0 || o.model.name != features::kClassicalModelName, "--strategy classical on ",
+             o.data.spec, ": its images differ in size; give the size the descriptors see with --image-size N");
+  const int default_side = fixed || side > 0 ? 0 : int(models::model_info(o.model.name).default_image_size);
   input.channels = d.train->channels();
   input.height = side > 0 ? side : fixed ? fixed->height : default_side;
   input.width = side > 0 ? side : fixed ? fixed->width : default_side;
@@ -46,6 +49,7 @@ RunData open_run_data(const RunOptions& o, const Strategy& strategy, const std::
   const int model_side = input ? transforms::resize_side(*input)
                          : d.pretrained && o.model.image_size == 0 ? transforms::resize_side(d.pretrained->input)
                          : o.model.image_size > 0 ? o.model.image_size
+                         : o.model.name == features::kClassicalModelName ? 0  // the data's own size (checked below)
                                                   : int(models::model_info(o.model.name).default_image_size);
   const int other_side = strategy.extra_input_side(o);  // a teacher's (reads its checkpoint's meta)
   data::DataOptions dopt;
@@ -83,6 +87,7 @@ RunData open_run_data(const RunOptions& o, const Strategy& strategy, const std::
 models::ModelPtr build_model(const RunOptions& o, const RunData& d) {
   torch::manual_seed(o.recipe.seed);  // model initialisation
   if (d.pretrained) return std::make_shared<models::TransferModel>(d.pretrained->model, d.model_options);
+  if (o.model.name == features::kClassicalModelName) return nullptr;  // the strategy builds and fits its pipeline
   return models::create_model(o.model.name, d.model_options);
 }
 

@@ -30,7 +30,8 @@ RunData open_run_data(const RunOptions& options, const Strategy& strategy,
                       const std::optional<transforms::InputSpec>& input);
 
 // The model to train: the pretrained backbone with a new head, or the architecture freshly
-// initialised from the recipe's seed.
+// initialised from the recipe's seed; null for a classical pipeline without deep features (its
+// strategy builds it).
 models::ModelPtr build_model(const RunOptions& options, const RunData& data);
 
 // The run config's "data_info": each split's source and size, the classes, the skipped files.

@@ -66,15 +66,22 @@ class Strategy {
   // When it reads images once: how many augmented views of the training images it caches (0: one
   // unaugmented view), as cache_features (train/feature_cache.h) takes it.
   virtual int feature_views(const RunOptions&) const { return 0; }
+  // Whether it trains on a frozen backbone's features (cache_features; StrategyInput::features), which
+  // cross-validation then computes once for all folds. A classical pipeline reads images once but
+  // fits its own descriptors per fold.
+  virtual bool trains_on_backbone_features(const RunOptions& o) const { return reads_images_once(o); }
   // Whether an interrupted run can continue (a fit in one go cannot).
   virtual bool resumable() const { return true; }
+  // What its checkpoints name as their model (meta "model"): the architecture, or what the strategy
+  // builds instead (a classical pipeline).
+  virtual std::string checkpoint_model(const RunOptions& options) const;
   // One line saying what a run with `options` does, for an app to print before it starts.
   virtual std::string describe(const RunOptions& options) const;
   // Trains `input.model` on input.train, validating on input.val after each epoch.
   virtual Trained train(const StrategyInput& input) const = 0;
 };
 
-// The strategy named `name` (scratch, linear-probe, feature-extract, fine-tune, distill); throws
+// The strategy named `name` (scratch, linear-probe, feature-extract, fine-tune, distill, classical); throws
 // UsageError naming --strategy and listing the known ones.
 std::unique_ptr<Strategy> make_strategy(const std::string& name);
 

@@ -11,5 +11,6 @@ std::unique_ptr<Strategy> linear_probe_strategy();     // strategies/linear_prob
 std::unique_ptr<Strategy> feature_extract_strategy();  // strategies/feature_extract.cpp
 std::unique_ptr<Strategy> fine_tune_strategy();        // strategies/fine_tune.cpp
 std::unique_ptr<Strategy> distill_strategy();          // strategies/distill.cpp
+std::unique_ptr<Strategy> classical_strategy();        // strategies/classical.cpp
 
 }  // namespace tlab::train

@@ -1,0 +1,252 @@
+// --strategy classical end to end: the fitted pipeline trains, saves, loads, evaluates and predicts
+// like any model, agrees with scikit-learn's Pipeline on the descriptors tlab features writes, and
+// bad options fail with errors naming the flag.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../test_util.h"
+#include "../train/fixtures.h"
+#include "tlab/core/error.h"
+#include "tlab/data/loader.h"
+#include "tlab/data/spec.h"
+#include "tlab/features/classical_model.h"
+#include "tlab/features/feature_file.h"
+#include "tlab/infer/loaded_model.h"
+#include "tlab/train/run.h"
+#include "tlab/weights/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace tlab {
+namespace {
+
+using test::TempDir;
+
+train::RunOptions classical_run(const std::string& data, const std::string& out, const std::string& features,
+                                const std::string& classifier) {
+  train::RunOptions o = test::bar_run(data, out);
+  o.strategy.name = "classical";
+  auto& c = o.strategy.classical;
+  c.features = features;
+  c.classifier = classifier;
+  c.hog.pixels_per_cell = 4;  // 12 x 12 bars: 3 x 3 cells, 2 x 2 blocks
+  c.hog.cells_per_block = 2;
+  c.lbp.points = 8;
+  c.lbp.radius = 1;
+  return o;
+}
+
+// The "predicted" column of a run's predictions CSV.
+std::vector<int64_t> predicted(const std::string& csv) {
+  std::istringstream in(test::read_text(csv));
+  std::string line;
+  std::getline(in, line);  // header: index,label,predicted,loss,...
+  std::vector<int64_t> out;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string index, label, pred;
+    std::getline(row, index, ',');
+    std::getline(row, label, ',');
+    std::getline(row, pred, ',');
+    out.push_back(std::stoll(pred));
+  }
+  return out;
+}
+
+std::string run_output(const std::string& cmd, const std::string& dir, int* code) {
+  const std::string log = dir + "/cmd.log";
+  *code = test::run_command(cmd + " > " + log + " 2>&1");
+  return test::read_text(log);
+}
+
+TEST(ClassicalPipeline, TrainsSavesAndLoadsLikeAnyModel) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str());
+  const std::string out = dir.str() + "/run";
+  auto o = classical_run(dir.str(), out, "hog+lbp", "svm-linear");
+  o.strategy.classical.select = "kbest:30";
+  o.strategy.classical.reduce = "pca:8";
+  const auto r = train::run_training(o);
+  const double acc = r.metrics.at("test").at("accuracy").get<double>();
+  EXPECT_GT(acc, 0.9);
+  const auto details = train::run_options_from_json(r.config);
+  EXPECT_EQ(details.strategy.classical.features, "hog+lbp");
+
+  // The checkpoint rebuilds the pipeline: same scores as the fitted one on the same images.
+  const std::string best = out + "/checkpoints/best.pt";
+  const auto loaded = infer::load_checkpoint(best, torch::kCPU);
+  EXPECT_EQ(loaded.architecture, "classical");
+  auto& pipeline = dynamic_cast<features::ClassicalModel&>(*loaded.model);
+  EXPECT_EQ(pipeline.describe_pipeline(), "hog (144) + lbp (10) -> kbest:30 -> standardize -> pca:8 -> svm-linear (C 1)");
+  EXPECT_EQ(pipeline.feature_dim(), 8);
+  data::DataSource src = data::open_data("idx:" + dir.str());
+  data::LoaderOptions lo;
+  lo.batch_size = 64;
+  lo.workers = 0;
+  data::DataLoader loader(src.test, loaded.input, lo);
+  loader.start_epoch(0);
+  std::vector<int64_t> ours;
+  while (auto b = loader.next()) {
+    const auto logits = infer::logits(loaded, b->images);
+    ASSERT_EQ(logits.size(1), 3);
+    for (int64_t i = 0; i < logits.size(0); ++i) ours.push_back(logits[i].argmax().item<int64_t>());
+  }
+  EXPECT_EQ(ours, predicted(out + "/predictions_test.csv"));
+
+  // tlab eval reads the run's own test split through the checkpoint: the run's accuracy.
+  int code = 0;
+  const std::string eval = run_output(str_cat(TLAB_CLI_PATH, " eval --checkpoint ", out, " --out ", dir.str(), "/eval"),
+                                      dir.str(), &code);
+  ASSERT_EQ(code, 0) << eval;
+  const auto metrics = nlohmann::json::parse(test::read_text(dir.str() + "/eval/metrics.json"));
+  EXPECT_DOUBLE_EQ(metrics.at("test").at("accuracy").get<double>(), acc) << metrics.dump();
+
+  // It cannot be exported, and says why.
+  const std::string exp = run_output(str_cat(TLAB_CLI_PATH, " export --checkpoint ", best, " --out ", dir.str(), "/exp"),
+                                     dir.str(), &code);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(exp.find("classical pipeline"), std::string::npos) << exp;
+  EXPECT_NE(exp.find("tlab serve"), std::string::npos) << exp;
+  EXPECT_FALSE(fs::exists(dir.str() + "/exp/model.pt"));
+}
+
+TEST(ClassicalPipeline, EveryClassifierFitsAndReloads) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str(), 150, 45);
+  for (const std::string classifier : {"svm-rbf", "knn", "logistic"}) {
+    SCOPED_TRACE(classifier);
+    const std::string out = dir.str() + "/" + classifier;
+    auto o = classical_run(dir.str(), out, "hog+color-hist", classifier);
+    o.strategy.classical.color.bins = 16;
+    const auto r = train::run_training(o);
+    EXPECT_GT(r.metrics.at("test").at("accuracy").get<double>(), 0.85);
+    const auto loaded = infer::load_checkpoint(out + "/checkpoints/best.pt", torch::kCPU);
+    data::DataSource src = data::open_data("idx:" + dir.str());
+    data::LoaderOptions lo;
+    lo.batch_size = 64;
+    lo.workers = 0;
+    data::DataLoader loader(src.test, loaded.input, lo);
+    loader.start_epoch(0);
+    std::vector<int64_t> ours;
+    while (auto b = loader.next()) {
+      const auto logits = infer::logits(loaded, b->images);
+      EXPECT_TRUE(logits.isfinite().all().item<bool>());
+      for (int64_t i = 0; i < logits.size(0); ++i) ours.push_back(logits[i].argmax().item<int64_t>());
+    }
+    EXPECT_EQ(ours, predicted(out + "/predictions_test.csv"));
+  }
+}
+
+// tlab features writes the descriptors; scikit-learn's Pipeline(SelectKBest, StandardScaler, PCA,
+// LinearSVC) fitted on them predicts what tlab's classical run predicts.
+TEST(ClassicalPipeline, AgreesWithScikitLearnOnTheDescriptorsTlabFeaturesWrites) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str(), 300, 90);
+  const std::string data = "idx:" + dir.str();
+  const std::string flags = " --features hog+lbp --hog-cell 4 --hog-block 2 --workers 0";
+  int code = 0;
+  std::string log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, flags, " --out ", dir.str(), "/train.npy"),
+                               dir.str(), &code);
+  ASSERT_EQ(code, 0) << log;
+  EXPECT_NE(log.find("train: 300 images x 154 features"), std::string::npos) << log;
+  log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, flags, " --split test --out ", dir.str(), "/test.npy"),
+                   dir.str(), &code);
+  ASSERT_EQ(code, 0) << log;
+  // the same descriptors in the other formats
+  log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, flags, " --split test --out ", dir.str(),
+                           "/test.safetensors"),
+                   dir.str(), &code);
+  ASSERT_EQ(code, 0) << log;
+  const auto st = weights::read_safetensors(dir.str() + "/test.safetensors");
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0].first, "features");
+  EXPECT_EQ(st[0].second.sizes(), (std::vector<int64_t>{90, 154}));
+  EXPECT_EQ(st[1].first, "labels");
+  log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, flags, " --split test --out ", dir.str(), "/test.csv"),
+                   dir.str(), &code);
+  ASSERT_EQ(code, 0) << log;
+
+  const std::string out = dir.str() + "/run";
+  auto o = classical_run(dir.str(), out, "hog+lbp", "svm-linear");
+  o.data.val_split = 0;  // scikit-learn fits on all of train.npy
+  o.strategy.classical.select = "kbest:40";
+  o.strategy.classical.reduce = "pca:10";
+  train::run_training(o);
+  const auto ours = predicted(out + "/predictions_test.csv");
+
+  const std::string script = dir.str() + "/ref.py";
+  std::ofstream(script) << R"(import sys, numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.preprocessing import StandardScaler
+from sklearn.decomposition import PCA
+from sklearn.svm import LinearSVC
+d = sys.argv[1]
+x, y = np.load(d + '/train.npy'), np.load(d + '/train.labels.npy')
+xt, yt = np.load(d + '/test.npy'), np.load(d + '/test.labels.npy')
+assert open(d + '/train.classes.txt').read().split() == ['0', '1', '2']
+st = np.loadtxt(d + '/test.csv', delimiter=',', skiprows=1, usecols=range(2, 2 + xt.shape[1]))
+assert np.array_equal(st.astype(np.float32), xt), 'csv != npy'
+p = make_pipeline(SelectKBest(f_classif, k=40), StandardScaler(), PCA(10, svd_solver='full'), LinearSVC())
+p.fit(x.astype(np.float64), y)
+np.savetxt(d + '/sk_pred.txt', p.predict(xt.astype(np.float64)), fmt='%d')
+)";
+  ASSERT_EQ(test::run_command("/usr/bin/python3 " + script + " " + dir.str()), 0);
+  std::istringstream in(test::read_text(dir.str() + "/sk_pred.txt"));
+  std::vector<int64_t> theirs;
+  for (int64_t v; in >> v;) theirs.push_back(v);
+  ASSERT_EQ(theirs.size(), ours.size());
+  size_t same = 0;
+  for (size_t i = 0; i < ours.size(); ++i) same += ours[i] == theirs[i];
+  EXPECT_GE(double(same) / double(ours.size()), 0.99) << same << " of " << ours.size();
+}
+
+TEST(ClassicalPipeline, BadOptionsNameTheirFlag) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str(), 60, 30);
+  auto fails_with = [&](train::RunOptions o, const std::string& needle) {
+    static int n = 0;
+    o.system.out = dir.str() + "/bad" + std::to_string(n++);
+    try {
+      train::run_training(o);
+      ADD_FAILURE() << "no error; expected one naming " << needle;
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto o = classical_run(dir.str(), "", "hog", "svm-linear");
+  o.strategy.classical.hog.pixels_per_cell = 8;  // a 3 x 3 block of 8-pixel cells does not fit 12 x 12
+  o.strategy.classical.hog.cells_per_block = 3;
+  fails_with(o, "--hog-block");
+  o = classical_run(dir.str(), "", "hog", "svm-linear");
+  o.strategy.classical.select = "kbest:1000";
+  fails_with(o, "--select kbest:1000");
+  o = classical_run(dir.str(), "", "color-hist", "svm-linear");
+  o.strategy.classical.color.bins = 256;  // most grey levels never occur: constant columns
+  o.strategy.classical.select = "kbest:250";
+  fails_with(o, "features vary in the training split");
+  o = classical_run(dir.str(), "", "lbp", "svm-linear");
+  o.strategy.classical.reduce = "pca:50";
+  fails_with(o, "--reduce pca:50");
+  o = classical_run(dir.str(), "", "sift-bow", "svm-linear");
+  o.strategy.classical.sift.words = 0;
+  fails_with(o, "--sift-words");
+  o = classical_run(dir.str(), "", "sift-bow", "svm-linear");  // 12 x 12 bars give SIFT no keypoints
+  fails_with(o, "descriptors, fewer than the");
+  o = classical_run(dir.str(), "", "hog+surf", "svm-linear");
+  fails_with(o, "--features");
+  o = classical_run(dir.str(), "", "hog", "svm-poly");
+  fails_with(o, "--classifier");
+  o = classical_run(dir.str(), "", "deep:mobilenet_v2", "svm-linear");
+  fails_with(o, "--weights");
+  o = classical_run(dir.str(), "", "hog", "knn");
+  o.strategy.classical.knn_k = 0;
+  fails_with(o, "--knn-k");
+}
+
+}  // namespace
+}  // namespace tlab

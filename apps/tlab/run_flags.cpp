@@ -54,6 +54,10 @@ void add_classical_flags(CLI::App* c, features::ClassicalSpec& s) {
                 "classical: svm-linear (LIBLINEAR, as LinearSVC) | svm-rbf (LIBSVM, as SVC) | knn | logistic")
       ->capture_default_str();
   c->add_option("--svm-c", s.svm_c, "classical SVMs: C")->capture_default_str();
+  c->add_option("--svm-dual", s.svm_dual,
+                "svm-linear: true (dual coordinate descent, LinearSVC's dual=True) | false (primal Newton) | auto "
+                "(primal when samples outnumber features)")
+      ->capture_default_str();
   c->add_option("--svm-gamma", s.svm_gamma, "svm-rbf: the RBF kernel's gamma (0: \"scale\", 1 / (features * variance))")
       ->capture_default_str();
   c->add_option("--knn-k", s.knn_k, "knn: neighbours that vote")->capture_default_str();

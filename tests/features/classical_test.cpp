@@ -16,6 +16,8 @@
 #include "tlab/features/classical_model.h"
 #include "tlab/features/feature_file.h"
 #include "tlab/infer/loaded_model.h"
+#include "tlab/select/cross_validate.h"
+#include "tlab/train/compare.h"
 #include "tlab/train/run.h"
 #include "tlab/weights/safetensors.h"
 
@@ -203,6 +205,69 @@ np.savetxt(d + '/sk_pred.txt', p.predict(xt.astype(np.float64)), fmt='%d')
   size_t same = 0;
   for (size_t i = 0; i < ours.size(); ++i) same += ours[i] == theirs[i];
   EXPECT_GE(double(same) / double(ours.size()), 0.99) << same << " of " << ours.size();
+}
+
+// Cross-validation fits a pipeline per fold (its own selection, PCA and classifier); tlab compare
+// puts pipelines on other descriptors side by side.
+TEST(ClassicalPipeline, CrossValidatesAndComparesLikeAnyStrategy) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str(), 150, 45);
+  auto o = classical_run(dir.str(), dir.str("cv"), "hog", "knn");
+  o.strategy.classical.reduce = "pca:5";
+  select::CvOptions cv;
+  cv.folds.folds = 3;
+  std::vector<select::FoldScore> seen;
+  cv.on_fold = [&](const select::FoldScore& f) { seen.push_back(f); };
+  select::CvData shared;
+  const auto r = select::cross_validate(o, cv, shared);
+  ASSERT_EQ(r.folds.size(), 3u);
+  EXPECT_EQ(r.feature_passes, 0);  // no backbone: each fold describes and fits on its own
+  for (const auto& f : r.folds) EXPECT_GT(f.accuracy, 0.9);
+  EXPECT_GT(r.accuracy.mean, 0.9);
+
+  train::CompareOptions c;
+  c.base = classical_run(dir.str(), dir.str("compare"), "hog", "svm-linear");
+  c.strategies = {"classical:hog", "classical:lbp+color-hist"};
+  const auto rows = train::run_comparison(c);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].strategy, "classical:lbp+color-hist");
+  EXPECT_EQ(rows[1].model, "classical");
+  EXPECT_TRUE(fs::exists(dir.str("compare/classical_lbp+color-hist/checkpoints/best.pt")));
+  const std::string table = train::format_table(rows);
+  EXPECT_NE(table.find("classical:lbp+color-hist"), std::string::npos) << table;
+  EXPECT_GT(rows[0].accuracy, 0.9);
+}
+
+// Deep features of a named intermediate stage of a pretrained network, pooled: the stage names
+// tlab summary prints; an unknown one lists them.
+TEST(ClassicalPipeline, DeepFeaturesOfANamedStage) {
+  const std::string weights = test::shared_dir() + "/weights/mobilenet_v2-imagenet-folded.pth";
+  const std::string data = test::shared_dir() + "/datasets/hymenoptera";
+  TempDir dir;
+  train::RunOptions o;
+  o.data.spec = data;
+  o.model.weights = weights;
+  o.model.image_size = 64;
+  o.strategy.name = "classical";
+  o.strategy.classical.features = "deep:mobilenet_v2:features.6";
+  o.strategy.classical.classifier = "logistic";
+  o.system.workers = 0;
+  o.system.out = dir.str("run");
+  const auto r = train::run_training(o);
+  EXPECT_GT(r.metrics.at("val").at("accuracy").get<double>(), 0.6);
+  EXPECT_EQ(r.epochs.at(0).details.at("descriptor_dim"), 32);  // features.6 has 32 channels
+  const auto loaded = infer::load_checkpoint(dir.str("run/checkpoints/best.pt"), torch::kCPU);
+  EXPECT_EQ(dynamic_cast<features::ClassicalModel&>(*loaded.model).describe_pipeline(),
+            "deep:mobilenet_v2:features.6 (32) -> standardize -> logistic (C 1)");
+
+  o.strategy.classical.features = "deep:mobilenet_v2:features.99";
+  o.system.out = dir.str("bad");
+  try {
+    train::run_training(o);
+    ADD_FAILURE() << "an unknown stage trained";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("features.18"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ClassicalPipeline, BadOptionsNameTheirFlag) {

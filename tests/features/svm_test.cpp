@@ -129,7 +129,9 @@ void expect_parity(const Split& s, int64_t k, const std::vector<int64_t>& presen
   const int64_t m = s.test_x.size(0), kp = int64_t(present.size());
   const auto columns = torch::tensor(present, torch::kInt64);
   {
-    const auto svm = LinearSvm::fit(s.x, s.y, k);
+    LinearSvmOptions dual;
+    dual.dual = "true";  // LinearSVC()'s dual=True of scikit-learn 1.2
+    const auto svm = LinearSvm::fit(s.x, s.y, k, dual);
     const auto pred = svm.predict(s.test_x), dec = svm.decision_function(s.test_x);
     const auto ref_pred = read_tensor(dir.str("linear_pred.f64"), {m});
     // LinearSVC's decision_function: [M, K'], or for two classes [M], the second class's score
@@ -236,6 +238,27 @@ TEST(Svm, RebuiltFromTensorsPredictsTheSame) {
   // A large batch goes through in several kernel blocks, with the same values as one at a time
   const auto many = torch::cat({s.test_x, s.test_x, s.test_x}).repeat({20, 1});
   EXPECT_TRUE(torch::allclose(kernel.pairwise_decision(many).slice(0, 0, 100), kernel.pairwise_decision(s.test_x), 1e-12, 1e-12));
+}
+
+// The primal solver (--svm-dual false, and auto with more samples than features) reaches the dual's optimum.
+TEST(Svm, PrimalAndDualSolversAgree) {
+  const auto s = blobs(3, 300, 10, 10, 15);
+  LinearSvmOptions dual, primal;
+  dual.dual = "true";
+  primal.dual = "false";
+  const auto a = LinearSvm::fit(s.x, s.y, 3, dual), b = LinearSvm::fit(s.x, s.y, 3, primal);
+  EXPECT_GE(agreement(a.predict(s.test_x), b.predict(s.test_x)), 0.99);
+  EXPECT_LT(relative_difference(b.decision_function(s.test_x), a.decision_function(s.test_x)), 1e-2);
+  const auto c = LinearSvm::fit(s.x, s.y, 3);  // auto: 300 samples > 10 features, the primal
+  EXPECT_TRUE(torch::equal(c.weight, b.weight));
+  LinearSvmOptions bad;
+  bad.dual = "maybe";
+  try {
+    LinearSvm::fit(s.x, s.y, 3, bad);
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--svm-dual"), std::string::npos);
+  }
 }
 
 TEST(Svm, FitIsRepeatable) {

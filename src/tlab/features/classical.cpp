@@ -120,6 +120,8 @@ void validate(const ClassicalSpec& s) {
                  s.classifier == "logistic",
              "--classifier: expected svm-linear, svm-rbf, knn or logistic, got '", s.classifier, "'");
   TLAB_CHECK(s.svm_c > 0, "--svm-c: expected a positive C, got ", s.svm_c);
+  TLAB_CHECK(s.svm_dual == "auto" || s.svm_dual == "true" || s.svm_dual == "false",
+             "--svm-dual: expected auto, true or false, got '", s.svm_dual, "'");
   TLAB_CHECK(s.svm_gamma >= 0, "--svm-gamma: expected a positive gamma (0: scikit-learn's \"scale\"), got ",
              s.svm_gamma);
   TLAB_CHECK(s.knn_k > 0, "--knn-k: expected a positive number of neighbours, got ", s.knn_k);

@@ -41,6 +41,7 @@ struct ClassicalSpec {
   std::string reduce = "none";   // --reduce none | pca:N | pca-whiten:N
   std::string classifier = "svm-linear";  // --classifier svm-linear | svm-rbf | knn | logistic
   double svm_c = 1.0;            // --svm-c: the SVMs' C (> 0)
+  std::string svm_dual = "auto";  // --svm-dual auto|true|false: svm-linear's solver (features/linear_svm.h)
   double svm_gamma = 0;          // --svm-gamma: svm-rbf's gamma (> 0); 0: scikit-learn's "scale", 1 / (D var(X))
   int knn_k = 5;                 // --knn-k: neighbours that vote (> 0)
   double logistic_c = 1.0;       // logistic's C (the run's --probe-c)
@@ -91,6 +92,7 @@ void visit_classical_fields(Spec& s, Visit&& field) {
   field("reduce", s.reduce);
   field("classifier", s.classifier);
   field("svm_c", s.svm_c);
+  field("svm_dual", s.svm_dual);
   field("svm_gamma", s.svm_gamma);
   field("knn_k", s.knn_k);
   field("logistic_c", s.logistic_c);

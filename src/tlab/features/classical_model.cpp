@@ -244,6 +244,7 @@ void ClassicalModel::fit(const torch::Tensor& features, const torch::Tensor& lab
   } else if (spec_.classifier == "svm-linear") {
     LinearSvmOptions lo;
     lo.c = spec_.svm_c;
+    lo.dual = spec_.svm_dual;
     const auto m = LinearSvm::fit(x, y, k, lo);
     set_state("clf_weight", m.weight);
     set_state("clf_bias", m.bias);

@@ -69,7 +69,10 @@ LinearSvm LinearSvm::fit(const torch::Tensor& x, const torch::Tensor& labels, in
   prob.x = rows.data();
   prob.bias = o.intercept_scaling;
   parameter param{};
-  param.solver_type = L2R_L2LOSS_SVC_DUAL;
+  TLAB_CHECK(o.dual == "auto" || o.dual == "true" || o.dual == "false", "--svm-dual: expected auto, true or false, got '",
+             o.dual, "'");
+  const bool dual = o.dual == "true" || (o.dual == "auto" && n <= d);
+  param.solver_type = dual ? L2R_L2LOSS_SVC_DUAL : L2R_L2LOSS_SVC;
   param.eps = o.tolerance;
   param.C = o.c;
   param.p = 0.1;  // unused by classification

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 
 namespace tlab::features {
 
@@ -19,6 +20,12 @@ struct LinearSvmOptions {
   // calls srand(seed) (its low 32 bits) first, so a fit is repeatable; the process-wide rand() is reseeded.
   uint64_t seed = 0;
   // No iteration cap here: LIBLINEAR 2.3 stops its dual solver after 1000 passes, LinearSVC's max_iter default.
+  // --svm-dual: "true" solves the dual by coordinate descent (L2R_L2LOSS_SVC_DUAL, LinearSVC's dual=True),
+  // "false" the primal by trust-region Newton (L2R_L2LOSS_SVC, dual=False): the same problem and
+  // optimum, but the primal is much faster when samples outnumber features (CIFAR-10 HOG: see
+  // docs/RESULTS.md). "auto": the primal when N > D, as
+  // scikit-learn >= 1.3's dual="auto" does.
+  std::string dual = "auto";
 };
 
 struct LinearSvm {

@@ -6,6 +6,7 @@
 #include "run_flags.h"
 #include "run_summary.h"
 #include "tlab/train/compare.h"
+#include "tlab/train/strategy.h"
 
 namespace tlab::app {
 namespace {
@@ -14,9 +15,10 @@ int run_compare(const train::CompareOptions& c) {
   const auto rows = train::run_comparison(
       c,
       [](const std::string& row, const train::RunOptions& o) {
-        std::printf("\n== %s: %s%s%s, %d epochs -> %s ==\n", row.c_str(), o.model.name.c_str(),
-                    o.model.weights.empty() ? "" : " + ", o.model.weights.c_str(), o.recipe.epochs,
-                    o.system.out.c_str());
+        // the strategy's own line: epochs and LR for a network, the pipeline for a classical row
+        const std::string what = train::make_strategy(o.strategy.name)->describe(o);
+        std::printf("\n== %s: %s%s%s -> %s ==\n", row.c_str(), what.c_str(), o.model.weights.empty() ? "" : ", weights ",
+                    o.model.weights.c_str(), o.system.out.c_str());
         std::fflush(stdout);
       },
       progress_callbacks());

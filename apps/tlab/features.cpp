@@ -77,7 +77,7 @@ int run_features(FeaturesArgs a) {
                                                   o.strategy.classical.features);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%s: %lld images x %lld features (%s) in %s\n", a.split.c_str(), (long long)set.features.size(0),
-              (long long)set.features.size(1), model.describe_pipeline().c_str(), format_seconds(seconds).c_str());
+              (long long)set.features.size(1), model.describe_descriptors().c_str(), format_seconds(seconds).c_str());
   for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
   return 0;
 }

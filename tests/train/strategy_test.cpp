@@ -117,10 +117,12 @@ TEST(Strategy, LinearProbeOnInMemorySplitsReportsItsPhasesAndWritesNothing) {
 }
 
 TEST(Strategy, UnknownNamesListTheKnownOnes) {
-  expect_invalid([] { train::make_strategy("sideways"); }, "scratch, linear-probe, feature-extract, fine-tune or distill");
+  expect_invalid([] { train::make_strategy("sideways"); }, "scratch, linear-probe, feature-extract, fine-tune, distill or classical");
   EXPECT_FALSE(train::make_strategy("linear-probe")->resumable());
   EXPECT_TRUE(train::make_strategy("fine-tune")->needs_weights());
   EXPECT_FALSE(train::make_strategy("distill")->needs_weights());
+  EXPECT_FALSE(train::make_strategy("classical")->resumable());
+  EXPECT_FALSE(train::make_strategy("classical")->trains_on_backbone_features(train::RunOptions{}));
 }
 
 }  // namespace

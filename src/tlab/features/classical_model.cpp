@@ -344,11 +344,16 @@ nlohmann::json ClassicalModel::description() const {
           {"buffers", shapes}};
 }
 
-std::string ClassicalModel::describe_pipeline() const {
+std::string ClassicalModel::describe_descriptors() const {
   std::string s;
   for (size_t i = 0; i < descriptors_.size(); ++i)
     s += (i ? " + " : "") + descriptors_[i].str() +
          (i < part_lengths_.size() ? " (" + std::to_string(part_lengths_[i]) + ")" : std::string());
+  return s;
+}
+
+std::string ClassicalModel::describe_pipeline() const {
+  std::string s = describe_descriptors();
   if (spec_.select != "none") s += " -> " + spec_.select;
   if (spec_.standardize) s += " -> standardize";
   if (spec_.reduce != "none") s += " -> " + spec_.reduce;

@@ -73,6 +73,8 @@ class ClassicalModel : public models::Model {
 
   // One line: "hog (1296) -> kbest:500 -> standardize -> pca:100 -> svm-linear (C 1)".
   std::string describe_pipeline() const;
+  // Its first part: the descriptors and their lengths, "hog (1296) + color-hist (24)".
+  std::string describe_descriptors() const;
 
  private:
   torch::Tensor state(const std::string& name) const;  // a fitted buffer

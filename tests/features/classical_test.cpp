@@ -270,6 +270,31 @@ TEST(ClassicalPipeline, DeepFeaturesOfANamedStage) {
   }
 }
 
+// A class the training split lacks never wins and keeps every score finite (so losses and the
+// fitted temperature stay finite when it appears in validation data).
+TEST(ClassicalPipeline, AClassAbsentFromTrainingScoresFinitelyLow) {
+  features::ClassicalSpec spec;
+  spec.features = "color-hist";
+  spec.color.bins = 4;
+  transforms::InputSpec input;
+  input.channels = 1;
+  input.height = input.width = 8;
+  for (const std::string classifier : {"svm-linear", "svm-rbf"}) {
+    SCOPED_TRACE(classifier);
+    spec.classifier = classifier;
+    features::ClassicalModel model(spec, models::ModelOptions{3, 1, 8, 8}, input);
+    ASSERT_EQ(model.part_lengths(), std::vector<int64_t>{4});
+    torch::manual_seed(0);
+    const auto x = torch::rand({40, 4}, torch::kFloat64);
+    const auto y = (x.select(1, 0) > 0.5).to(torch::kInt64);  // classes 0 and 1 only
+    model.fit(x, y);
+    const auto scores = model.classify(x);
+    EXPECT_TRUE(scores.isfinite().all().item<bool>());
+    EXPECT_TRUE(scores.select(1, 2).eq(-1e4).all().item<bool>());
+    EXPECT_TRUE(scores.argmax(1).lt(2).all().item<bool>());
+  }
+}
+
 TEST(ClassicalPipeline, BadOptionsNameTheirFlag) {
   TempDir dir;
   test::write_bar_dataset(dir.str(), 60, 30);

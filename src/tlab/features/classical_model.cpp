@@ -317,7 +317,9 @@ torch::Tensor ClassicalModel::steps(const torch::Tensor& features, const models:
     const double k = m.k, classes = double(options_.num_classes);
     scores = ((m.predict_proba(x) * k + kKnnSmoothing) / (k + classes * kKnnSmoothing)).log();
   }
-  scores = scores.to(torch::kFloat32);
+  // A class absent from the training split scores -inf in the SVMs: make it a finite, hopeless
+  // score, so that losses (and the temperature fitted on them) stay finite if it shows up later.
+  scores = torch::nan_to_num(scores, 0.0, 1e4, -1e4).to(torch::kFloat32);
   report("scores", scores);
   return scores;
 }

@@ -64,6 +64,7 @@ class ClassicalModel : public models::Model {
   // Scores [N, K] float32 of descriptor vectors (the steps after the descriptors): logits for
   // logistic, decision values for the SVMs (one-vs-rest; one-vs-one votes folded as scikit-learn's
   // SVC does), log of Laplace-smoothed vote fractions for kNN. Argmax: the classifier's prediction.
+  // A class the training split lacks scores -1e4 (never wins, finite loss).
   torch::Tensor classify(const torch::Tensor& features);
 
   torch::Tensor forward(torch::Tensor images) override { return classify(describe(images)); }

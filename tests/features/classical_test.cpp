@@ -59,6 +59,24 @@ std::vector<int64_t> predicted(const std::string& csv) {
   return out;
 }
 
+// What a loaded checkpoint predicts for the bars' test images (3 classes, finite scores).
+std::vector<int64_t> loaded_predictions(const infer::LoadedModel& loaded, const std::string& data_dir) {
+  data::DataSource src = data::open_data("idx:" + data_dir);
+  data::LoaderOptions lo;
+  lo.batch_size = 64;
+  lo.workers = 0;
+  data::DataLoader loader(src.test, loaded.input, lo);
+  loader.start_epoch(0);
+  std::vector<int64_t> out;
+  while (auto b = loader.next()) {
+    const auto logits = infer::logits(loaded, b->images);
+    EXPECT_EQ(logits.size(1), 3);
+    EXPECT_TRUE(logits.isfinite().all().item<bool>());
+    for (int64_t i = 0; i < logits.size(0); ++i) out.push_back(logits[i].argmax().item<int64_t>());
+  }
+  return out;
+}
+
 std::string run_output(const std::string& cmd, const std::string& dir, int* code) {
   const std::string log = dir + "/cmd.log";
   *code = test::run_command(cmd + " > " + log + " 2>&1");
@@ -85,19 +103,7 @@ TEST(ClassicalPipeline, TrainsSavesAndLoadsLikeAnyModel) {
   auto& pipeline = dynamic_cast<features::ClassicalModel&>(*loaded.model);
   EXPECT_EQ(pipeline.describe_pipeline(), "hog (144) + lbp (10) -> kbest:30 -> standardize -> pca:8 -> svm-linear (C 1)");
   EXPECT_EQ(pipeline.feature_dim(), 8);
-  data::DataSource src = data::open_data("idx:" + dir.str());
-  data::LoaderOptions lo;
-  lo.batch_size = 64;
-  lo.workers = 0;
-  data::DataLoader loader(src.test, loaded.input, lo);
-  loader.start_epoch(0);
-  std::vector<int64_t> ours;
-  while (auto b = loader.next()) {
-    const auto logits = infer::logits(loaded, b->images);
-    ASSERT_EQ(logits.size(1), 3);
-    for (int64_t i = 0; i < logits.size(0); ++i) ours.push_back(logits[i].argmax().item<int64_t>());
-  }
-  EXPECT_EQ(ours, predicted(out + "/predictions_test.csv"));
+  EXPECT_EQ(loaded_predictions(loaded, dir.str()), predicted(out + "/predictions_test.csv"));
 
   // tlab eval reads the run's own test split through the checkpoint: the run's accuracy.
   int code = 0;
@@ -127,19 +133,7 @@ TEST(ClassicalPipeline, EveryClassifierFitsAndReloads) {
     const auto r = train::run_training(o);
     EXPECT_GT(r.metrics.at("test").at("accuracy").get<double>(), 0.85);
     const auto loaded = infer::load_checkpoint(out + "/checkpoints/best.pt", torch::kCPU);
-    data::DataSource src = data::open_data("idx:" + dir.str());
-    data::LoaderOptions lo;
-    lo.batch_size = 64;
-    lo.workers = 0;
-    data::DataLoader loader(src.test, loaded.input, lo);
-    loader.start_epoch(0);
-    std::vector<int64_t> ours;
-    while (auto b = loader.next()) {
-      const auto logits = infer::logits(loaded, b->images);
-      EXPECT_TRUE(logits.isfinite().all().item<bool>());
-      for (int64_t i = 0; i < logits.size(0); ++i) ours.push_back(logits[i].argmax().item<int64_t>());
-    }
-    EXPECT_EQ(ours, predicted(out + "/predictions_test.csv"));
+    EXPECT_EQ(loaded_predictions(loaded, dir.str()), predicted(out + "/predictions_test.csv"));
   }
 }
 

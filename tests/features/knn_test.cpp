@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "../raw_file.h"
+#include "../float_file.h"
 #include "../test_util.h"
 #include "tlab/core/error.h"
 
@@ -26,16 +26,6 @@ for k in (1, 5, 8):
     c.predict(xt).astype(np.float64).tofile(f"{d}/pred{k}.f64")
     c.predict_proba(xt).astype(np.float64).tofile(f"{d}/proba{k}.f64")
 )";
-
-void write_tensor(const std::string& path, const torch::Tensor& t) {
-  const auto c = t.contiguous();
-  std::ofstream(path, std::ios::binary)
-      .write(static_cast<const char*>(c.data_ptr()), std::streamsize(c.numel() * int64_t(c.element_size())));
-}
-
-torch::Tensor read_tensor(const std::string& path, c10::IntArrayRef shape) {
-  return torch::tensor(read_f64(path), torch::kFloat64).reshape(shape);
-}
 
 TEST(Knn, EqualsScikitLearn) {
   // Four overlapping classes in 12-D, class 2 absent from training (its column stays 0); continuous
@@ -62,8 +52,8 @@ TEST(Knn, EqualsScikitLearn) {
     const auto knn = Knn::fit(x, y, 4, KnnOptions{k});
     const auto proba = knn.predict_proba(xt);
     const auto pred = knn.predict(xt);
-    const auto ref_pred = read_tensor(dir.str("pred" + std::to_string(k) + ".f64"), {m}).to(torch::kInt64);
-    const auto ref_proba = read_tensor(dir.str("proba" + std::to_string(k) + ".f64"), {m, 3});
+    const auto ref_pred = read_f64_tensor(dir.str("pred" + std::to_string(k) + ".f64"), {m}).to(torch::kInt64);
+    const auto ref_proba = read_f64_tensor(dir.str("proba" + std::to_string(k) + ".f64"), {m, 3});
     const int64_t mismatches = pred.ne(ref_pred).sum().item<int64_t>();
     std::cout << "knn parity k " << k << ": " << mismatches << " of " << m << " predictions differ, max |proba diff| "
               << (proba.index_select(1, present) - ref_proba).abs().max().item<double>() << "\n";

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <vector>
 
-#include "../raw_file.h"
+#include "../float_file.h"
 #include "../test_util.h"
 #include "tlab/core/error.h"
 #include "tlab/features/kernel_svm.h"
@@ -46,17 +46,6 @@ Split blobs(int64_t classes, int64_t n, int64_t m, int64_t d, uint64_t seed) {
   const auto ty = torch::randint(classes, {m}, torch::kInt64);
   const auto tx = (centres.index_select(0, ty) + torch::randn({m, d}, torch::kFloat64)) * scale;
   return {x, y, tx};
-}
-
-void write_tensor(const std::string& path, const torch::Tensor& t) {
-  const auto c = t.contiguous();
-  std::ofstream(path, std::ios::binary)
-      .write(static_cast<const char*>(c.data_ptr()), std::streamsize(c.numel() * int64_t(c.element_size())));
-}
-
-// The file's float64 values as a tensor of `shape`.
-torch::Tensor read_tensor(const std::string& path, c10::IntArrayRef shape) {
-  return torch::tensor(read_f64(path), torch::kFloat64).reshape(shape);
 }
 
 // Writes the split to `dir` and runs the scikit-learn reference on it.
@@ -133,16 +122,16 @@ void expect_parity(const Split& s, int64_t k, const std::vector<int64_t>& presen
     dual.dual = "true";  // LinearSVC()'s dual=True of scikit-learn 1.2
     const auto svm = LinearSvm::fit(s.x, s.y, k, dual);
     const auto pred = svm.predict(s.test_x), dec = svm.decision_function(s.test_x);
-    const auto ref_pred = read_tensor(dir.str("linear_pred.f64"), {m});
+    const auto ref_pred = read_f64_tensor(dir.str("linear_pred.f64"), {m});
     // LinearSVC's decision_function: [M, K'], or for two classes [M], the second class's score
     const auto ours = kp == 2 ? dec.select(1, present[1]) : dec.index_select(1, columns);
     const auto ref_shape = kp == 2 ? std::vector<int64_t>{m} : std::vector<int64_t>{m, kp};
-    const auto ref = read_tensor(dir.str("linear_dec.f64"), ref_shape);
+    const auto ref = read_f64_tensor(dir.str("linear_dec.f64"), ref_shape);
     const double agree = agreement(pred, ref_pred), diff = relative_difference(ours, ref);
     report(label + " linear", agree, diff);
     EXPECT_GE(agree, 0.99);
     EXPECT_LT(diff, linear_tolerance);
-    EXPECT_LT(read_tensor(dir.str("linear_iterations.f64"), {1}).item<double>(), 1000)
+    EXPECT_LT(read_f64_tensor(dir.str("linear_iterations.f64"), {1}).item<double>(), 1000)
         << "LinearSVC stopped at its iteration cap: the comparison is of two unconverged solutions";
     expect_classes(pred, present, k);
     for (int64_t c = 0; c < k; ++c) {
@@ -155,18 +144,18 @@ void expect_parity(const Split& s, int64_t k, const std::vector<int64_t>& presen
     SCOPED_TRACE(label + " " + name);
     const auto svm = KernelSvm::fit(s.x, s.y, k, kernel_options(name));
     if (name != "linear_kernel") {
-      EXPECT_NEAR(svm.gamma, read_tensor(dir.str(name + "_gamma.f64"), {1}).item<double>(), 1e-12 * svm.gamma);
+      EXPECT_NEAR(svm.gamma, read_f64_tensor(dir.str(name + "_gamma.f64"), {1}).item<double>(), 1e-12 * svm.gamma);
     }
-    const auto support = read_tensor(dir.str(name + "_support.f64"), {kp}).to(torch::kInt64);
+    const auto support = read_f64_tensor(dir.str(name + "_support.f64"), {kp}).to(torch::kInt64);
     const auto our_support = svm.support_per_class.index_select(0, columns);
     // The same solver on the same samples in the same order: the same support vectors
     EXPECT_TRUE(torch::equal(our_support, support)) << our_support << support;
     const auto pred = svm.predict(s.test_x);
     const auto pairs = svm.pairwise_decision(s.test_x).index_select(1, present_pairs(present, k));
     const auto ovr = svm.decision_function(s.test_x);
-    const double agree = agreement(pred, read_tensor(dir.str(name + "_pred.f64"), {m}));
-    const double pair_diff = relative_difference(pairs, read_tensor(dir.str(name + "_pairs.f64"), {m, kp * (kp - 1) / 2}));
-    const double ovr_diff = relative_difference(ovr.index_select(1, columns), read_tensor(dir.str(name + "_ovr.f64"), {m, kp}));
+    const double agree = agreement(pred, read_f64_tensor(dir.str(name + "_pred.f64"), {m}));
+    const double pair_diff = relative_difference(pairs, read_f64_tensor(dir.str(name + "_pairs.f64"), {m, kp * (kp - 1) / 2}));
+    const double ovr_diff = relative_difference(ovr.index_select(1, columns), read_f64_tensor(dir.str(name + "_ovr.f64"), {m, kp}));
     report(label + " " + name + " (one-vs-one values)", agree, pair_diff);
     report(label + " " + name + " (ovr values)", agree, ovr_diff);
     EXPECT_GE(agree, 0.99);

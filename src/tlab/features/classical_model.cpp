@@ -27,7 +27,7 @@ std::vector<float> vector_of(const std::string& kind, const ClassicalSpec& s, co
   throw UsageError(str_cat("descriptor '", kind, "' has no per-image vector"));
 }
 
-torch::Tensor from_json_bytes(const nlohmann::json& j) {
+torch::Tensor json_bytes(const nlohmann::json& j) {
   const std::string text = j.dump();
   auto t = torch::empty({int64_t(text.size())}, torch::kUInt8);
   std::memcpy(t.data_ptr<uint8_t>(), text.data(), text.size());
@@ -267,7 +267,7 @@ void ClassicalModel::fit(const torch::Tensor& features, const torch::Tensor& lab
   }
   classifier_input_ = x.size(1);
   fitted_ = true;
-  set_state("pipeline", from_json_bytes(description()));
+  set_state("pipeline", json_bytes(description()));
 }
 
 torch::Tensor ClassicalModel::steps(const torch::Tensor& features, const models::LayerObserver* observe) {

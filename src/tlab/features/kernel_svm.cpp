@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tlab/core/error.h"
+#include "tlab/features/sparse_rows.h"
 
 namespace tlab::features {
 namespace {
@@ -75,33 +76,14 @@ KernelSvm KernelSvm::fit(const torch::Tensor& x, const torch::Tensor& labels, in
     const double var = features.var(/*unbiased=*/false).item<double>();
     gamma = var != 0 ? 1.0 / (double(d) * var) : 1.0;
   }
-  // The samples in a stable label order: LIBSVM orders its classes by first occurrence, so its
-  // class list is ascending and each class keeps its samples' order, as scikit-learn's LIBSVM does.
-  const auto order = std::get<1>(y.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
-  const auto data = features.index_select(0, order).contiguous();
-  const auto sorted_y = y.index_select(0, order).contiguous();
-  const int n = int(data.size(0));
-  const double* px = data.data_ptr<double>();
-  // Sparse rows, zeros left out; LIBSVM's model points into this memory until it is freed.
-  std::vector<svm_node> nodes;
-  nodes.reserve(size_t(data.numel()) + size_t(n));
-  std::vector<size_t> starts(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    starts[size_t(i)] = nodes.size();
-    for (int64_t j = 0; j < d; ++j)
-      if (const double v = px[size_t(i) * size_t(d) + size_t(j)]; v != 0) nodes.push_back({int(j + 1), v});
-    nodes.push_back({-1, 0});
-  }
-  std::vector<svm_node*> rows(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) rows[size_t(i)] = nodes.data() + starts[size_t(i)];
-  std::vector<double> targets(static_cast<size_t>(n));
-  const int64_t* py = sorted_y.data_ptr<int64_t>();
-  for (int i = 0; i < n; ++i) targets[size_t(i)] = double(py[i]);
+  // LIBSVM's model points into these rows until it is freed.
+  auto sparse = sparse_rows_by_label<svm_node>(features, y);
+  const int n = int(sparse.rows.size());
 
   svm_problem prob{};
   prob.l = n;
-  prob.y = targets.data();
-  prob.x = rows.data();
+  prob.y = sparse.targets.data();
+  prob.x = sparse.rows.data();
   svm_parameter param{};
   param.svm_type = C_SVC;
   param.kernel_type = type;

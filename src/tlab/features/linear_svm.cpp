@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tlab/core/error.h"
+#include "tlab/features/sparse_rows.h"
 
 namespace tlab::features {
 namespace {
@@ -37,36 +38,15 @@ LinearSvm LinearSvm::fit(const torch::Tensor& x, const torch::Tensor& labels, in
   TLAB_CHECK_DATA(counts.gt(0).sum().item<int64_t>() >= 2, "linear svm: needs at least two classes in the training split, ",
                   "got ", counts.gt(0).sum().item<int64_t>(), " (", y.numel(), " samples)");
 
-  // The samples in a stable label order: LIBLINEAR orders its classes by first occurrence, so its
-  // class list is ascending, as scikit-learn's.
-  const auto order = std::get<1>(y.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
-  const auto data = x.to(torch::kCPU, torch::kFloat64).index_select(0, order).contiguous();
-  const auto sorted_y = y.index_select(0, order).contiguous();
-  const int n = int(data.size(0)), d = int(data.size(1));
-  // Sparse rows (zeros left out: they add nothing to a dot product), each ending with the bias
-  // feature (index d + 1) and the terminator.
-  const double* px = data.data_ptr<double>();
-  std::vector<feature_node> nodes;
-  nodes.reserve(size_t(data.numel()) + 2 * size_t(n));
-  std::vector<size_t> starts(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    starts[size_t(i)] = nodes.size();
-    for (int j = 0; j < d; ++j)
-      if (const double v = px[size_t(i) * size_t(d) + size_t(j)]; v != 0) nodes.push_back({j + 1, v});
-    nodes.push_back({d + 1, o.intercept_scaling});
-    nodes.push_back({-1, 0});
-  }
-  std::vector<feature_node*> rows(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) rows[size_t(i)] = nodes.data() + starts[size_t(i)];
-  std::vector<double> targets(static_cast<size_t>(n));
-  const int64_t* py = sorted_y.data_ptr<int64_t>();
-  for (int i = 0; i < n; ++i) targets[size_t(i)] = double(py[i]);
+  const int n = int(x.size(0)), d = int(x.size(1));
+  // Each row ends with the bias feature (index d + 1), LinearSVC's penalised intercept.
+  auto sparse = sparse_rows_by_label<feature_node>(x.to(torch::kCPU, torch::kFloat64).contiguous(), y, o.intercept_scaling);
 
   problem prob{};
   prob.l = n;
   prob.n = d + 1;
-  prob.y = targets.data();
-  prob.x = rows.data();
+  prob.y = sparse.targets.data();
+  prob.x = sparse.rows.data();
   prob.bias = o.intercept_scaling;
   parameter param{};
   TLAB_CHECK(o.dual == "auto" || o.dual == "true" || o.dual == "false", "--svm-dual: expected auto, true or false, got '",

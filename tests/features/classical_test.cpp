@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "tlab/features/classical_model.h"
 #include "tlab/features/feature_file.h"
 #include "tlab/infer/loaded_model.h"
+#include "tlab/models/checkpoint.h"
 #include "tlab/select/cross_validate.h"
 #include "tlab/train/compare.h"
 #include "tlab/train/run.h"
@@ -286,6 +288,48 @@ TEST(ClassicalPipeline, AClassAbsentFromTrainingScoresFinitelyLow) {
     EXPECT_TRUE(scores.isfinite().all().item<bool>());
     EXPECT_TRUE(scores.select(1, 2).eq(-1e4).all().item<bool>());
     EXPECT_TRUE(scores.argmax(1).lt(2).all().item<bool>());
+  }
+}
+
+// tlab features' flags, and a checkpoint whose pipeline record is broken: clear errors.
+TEST(ClassicalPipeline, BadFeatureFilesAndRecordsAreClearErrors) {
+  TempDir dir;
+  test::write_bar_dataset(dir.str(), 30, 9);
+  const std::string data = "idx:" + dir.str();
+  int code = 0;
+  std::string log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, " --out ", dir.str(), "/x.parquet"),
+                               dir.str(), &code);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("--out"), std::string::npos) << log;
+  EXPECT_NE(log.find(".safetensors, .npy or .csv"), std::string::npos) << log;
+  log = run_output(str_cat(TLAB_CLI_PATH, " features --data ", data, " --split val --out ", dir.str(), "/x.npy"),
+                   dir.str(), &code);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("--split"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir.str("x.npy")));
+
+  // A checkpoint that says "classical" but whose record is not one: a weights error naming the file.
+  struct Fake : torch::nn::Module {
+    explicit Fake(const std::string& text) {
+      auto t = torch::empty({int64_t(text.size())}, torch::kUInt8);
+      std::memcpy(t.data_ptr<uint8_t>(), text.data(), text.size());
+      register_buffer("pipeline", t);
+    }
+  };
+  const nlohmann::json meta = {{"model", "classical"},
+                               {"model_options", models::to_json(models::ModelOptions{3, 1, 12, 12})},
+                               {"input", transforms::to_json(transforms::InputSpec{})},
+                               {"classes", {"0", "1", "2"}}};
+  for (const std::string text : {"not json", "{\"spec\": 3, \"buffers\": {}}"}) {
+    SCOPED_TRACE(text);
+    const std::string file = dir.str("broken.pt");
+    models::save_checkpoint(file, Fake(text), nullptr, meta);
+    try {
+      infer::load_checkpoint(file, torch::kCPU);
+      ADD_FAILURE() << "a broken pipeline record loaded";
+    } catch (const WeightsError& e) {
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    }
   }
 }
 
